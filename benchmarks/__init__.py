@@ -1,0 +1,1 @@
+"""Cohort's performance suite: `make bench` or `python -m benchmarks [--quick]`."""

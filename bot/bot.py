@@ -1,0 +1,101 @@
+"""The Bot subclass: receives its dependencies, loads the cogs, syncs commands when needed."""
+
+from __future__ import annotations
+
+import logging
+import pkgutil
+from collections.abc import Sequence
+from typing import Protocol
+
+import discord
+from discord.ext import commands
+
+import cogs
+from bot.clock import Clock
+from bot.command_sync import sync_if_changed
+from bot.config import Settings
+from bot.services import Services
+from bot.tree import CohortTree
+from db.engine import Database
+from db.repositories.bot_state import BotStateRepository
+
+log = logging.getLogger(__name__)
+
+
+class Background(Protocol):
+    """Work that runs beside the gateway (the scheduler); started once, stopped at close."""
+
+    async def start(self, bot: CohortBot) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def all_extensions() -> list[str]:
+    """Every cog module under cogs/ (modules starting with _ are helpers, not cogs)."""
+    return sorted(
+        f"cogs.{m.name}" for m in pkgutil.iter_modules(cogs.__path__) if not m.name.startswith("_")
+    )
+
+
+def intents() -> discord.Intents:
+    """Only unprivileged intents: no message content, no member list, no presences."""
+    chosen = discord.Intents.default()
+    chosen.message_content = False
+    chosen.members = False
+    chosen.presences = False
+    chosen.typing = False
+    chosen.dm_typing = False
+    return chosen
+
+
+class CohortBot(commands.Bot):
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        database: Database,
+        services: Services,
+        clock: Clock,
+        background: Sequence[Background] = (),
+        extensions: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=intents(),
+            tree_cls=CohortTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.settings = settings
+        self.database = database
+        self.services = services
+        self.clock = clock
+        self._background = list(background)
+        self._extensions = list(extensions) if extensions is not None else all_extensions()
+        self._started: list[Background] = []
+
+    async def setup_hook(self) -> None:
+        for extension in self._extensions:
+            await self.load_extension(extension)
+        assert self.application_id is not None
+        await sync_if_changed(
+            self.tree,
+            BotStateRepository(self.database.engine),
+            application_id=self.application_id,
+            dev_guild_id=self.settings.dev_guild_id,
+            now=self.clock.now(),
+        )
+        for worker in self._background:
+            await worker.start(self)
+            self._started.append(worker)
+
+    async def close(self) -> None:
+        """Stop background work, close the gateway, then the database (idempotent)."""
+        while self._started:
+            worker = self._started.pop()
+            try:
+                await worker.stop()
+            except Exception:
+                log.exception("error while stopping %r", worker)
+        await super().close()
+        await self.database.close()

@@ -1,0 +1,33 @@
+"""Use-cases. Services never import discord; cogs call them and render the results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.services.announcements import AnnouncementService
+from bot.services.checkins import CheckInService
+from bot.services.goals import GoalsService
+from bot.services.guild_settings import GuildSettingsService
+from bot.services.member_preferences import MemberPreferencesService
+from bot.services.progress import ProgressService
+from bot.services.schedules import ScheduleService
+
+if TYPE_CHECKING:
+    from bot.scheduler import Scheduler
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything the cogs may call, built once by the composition root."""
+
+    guild_settings: GuildSettingsService
+    member_preferences: MemberPreferencesService
+    goals: GoalsService
+    checkins: CheckInService
+    progress: ProgressService
+    schedules: ScheduleService
+    # Plug-in point for later features (review pairing, summary counters, pending reviews).
+    announcements: AnnouncementService
+    # The runtime that fires schedules (a Background worker of the bot).
+    scheduler: Scheduler

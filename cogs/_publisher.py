@@ -1,0 +1,162 @@
+"""The scheduler's Discord side: turns a Post into a message (embed, chart file, buttons).
+
+Posts carry the occurrence's nonce; discord.py sends ``enforce_nonce: true`` with any nonce, so
+Discord answers a repeated post (after a crash between posting and recording it) with the
+message it already created. Discord's answers are mapped to what the scheduler acts on: the
+channel is gone, access was lost, DMs are closed, or a temporary failure worth retrying.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import logging
+from collections.abc import Callable
+
+import aiohttp
+import discord
+
+from bot.bot import CohortBot
+from bot.scheduler import ChannelGone, DmsClosed, NoAccess, PostFailed, TemporaryFailure
+from bot.services.announcements import Card, Post
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_CHANNEL = 10003
+MISSING_ACCESS = 50001
+MISSING_PERMISSIONS = 50013
+CANNOT_DM = 50007
+
+# Builds the persistent view that carries a post's buttons (named as in announcements) for a
+# guild.
+ViewFactory = Callable[[tuple[str, ...], int], discord.ui.View | None]
+
+
+def build_embed(card: Card) -> discord.Embed:
+    embed = discord.Embed(
+        title=card.title[:256],
+        description=card.description[:4096] or None,
+        colour=discord.Colour(card.colour),
+    )
+    for field in card.fields[:25]:
+        embed.add_field(name=field.name[:256], value=field.value[:1024], inline=field.inline)
+    if card.footer:
+        embed.set_footer(text=card.footer[:2048])
+    if card.image:
+        embed.set_image(url=f"attachment://{card.image}")
+    return embed
+
+
+def _temporary(error: BaseException) -> bool:
+    if isinstance(error, discord.HTTPException):
+        return error.status >= 500 or error.status == 429
+    return isinstance(error, discord.RateLimited | aiohttp.ClientError | asyncio.TimeoutError)
+
+
+class DiscordPublisher:
+    def __init__(self, bot: CohortBot, views: ViewFactory | None = None) -> None:
+        self._bot = bot
+        self._views = views
+        self._dm_channels: dict[int, int] = {}
+
+    # -- posts -------------------------------------------------------------------------------
+
+    async def post(self, guild_id: int, channel_id: int, post: Post, nonce: str) -> int:
+        cached = self._bot.get_channel(channel_id)
+        channel: discord.abc.Messageable
+        if cached is None:  # not cached (yet): Discord itself says whether it still exists
+            channel = self._bot.get_partial_messageable(channel_id, guild_id=guild_id)
+        elif isinstance(cached, discord.abc.Messageable):
+            channel = cached
+        else:
+            raise ChannelGone(f"channel {channel_id} is not a text channel")
+        view = self._views(post.buttons, guild_id) if self._views and post.buttons else None
+        files = [discord.File(io.BytesIO(a.data), filename=a.filename) for a in post.files]
+        try:
+            message = await channel.send(
+                content=post.content[:2000] if post.content else None,
+                embed=build_embed(post.card) if post.card else None,  # type: ignore[arg-type]
+                files=files or None,  # type: ignore[arg-type]
+                view=view,  # type: ignore[arg-type]
+                nonce=nonce,
+                allowed_mentions=self._mentions(guild_id, channel, post),
+            )
+        except discord.NotFound as exc:
+            if exc.code == UNKNOWN_CHANNEL:
+                raise ChannelGone(str(exc)) from exc
+            raise PostFailed(str(exc)) from exc
+        except discord.Forbidden as exc:
+            raise NoAccess(str(exc)) from exc
+        except Exception as exc:
+            if _temporary(exc):
+                raise TemporaryFailure(str(exc) or type(exc).__name__) from exc
+            raise
+        return message.id
+
+    def _mentions(self, guild_id: int, channel: object, post: Post) -> discord.AllowedMentions:
+        """Exactly the members the post must ping, and the roles the moderator's text names
+        that the bot may mention; never @everyone or @here."""
+        roles: list[discord.Object] = []
+        guild = self._bot.get_guild(guild_id)
+        if post.role_ids and guild is not None and guild.me is not None:
+            may_mention_any = (
+                isinstance(channel, discord.abc.GuildChannel)
+                and channel.permissions_for(guild.me).mention_everyone
+            )
+            for role_id in post.role_ids:
+                role = guild.get_role(role_id)
+                if (
+                    role is not None
+                    and not role.is_default()
+                    and (role.mentionable or may_mention_any)
+                ):
+                    roles.append(discord.Object(role.id))
+        users = [discord.Object(user_id) for user_id in post.user_ids]
+        return discord.AllowedMentions(
+            everyone=False, users=users or False, roles=roles or False, replied_user=False
+        )
+
+    # -- direct messages ---------------------------------------------------------------------
+
+    async def direct_message(self, user_id: int, text: str, nonce: str) -> None:
+        try:
+            channel_id = self._dm_channels.get(user_id)
+            if channel_id is None:
+                data = await self._bot.http.start_private_message(user_id)
+                channel_id = self._dm_channels[user_id] = int(data["id"])
+            channel = self._bot.get_partial_messageable(
+                channel_id, type=discord.ChannelType.private
+            )
+            await channel.send(text[:2000], nonce=nonce)
+        except discord.Forbidden as exc:
+            if exc.code == CANNOT_DM:
+                raise DmsClosed(str(exc)) from exc
+            raise PostFailed(str(exc)) from exc
+        except discord.NotFound as exc:
+            raise PostFailed(str(exc)) from exc
+        except Exception as exc:
+            if _temporary(exc):
+                raise TemporaryFailure(str(exc) or type(exc).__name__) from exc
+            raise
+
+    async def tell_owner(self, guild_id: int, text: str) -> bool:
+        guild = self._bot.get_guild(guild_id)
+        if guild is None or guild.owner_id is None:
+            return False
+        try:
+            nonce = "o" + hashlib.sha256(f"{guild_id}:{text}".encode()).hexdigest()[:20]
+            await self.direct_message(guild.owner_id, f"**{guild.name}**: {text}", nonce)
+        except (DmsClosed, PostFailed):
+            return False
+        return True
+
+    # -- names -------------------------------------------------------------------------------
+
+    def guild_name(self, guild_id: int) -> str | None:
+        guild = self._bot.get_guild(guild_id)
+        return guild.name if guild is not None else None
+
+    @staticmethod
+    def message_link(guild_id: int, channel_id: int, message_id: int) -> str:
+        return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"

@@ -1,0 +1,252 @@
+"""Persistent *Add goal* and *Check in* buttons, their modals, and the replies both paths share.
+
+The buttons are `DynamicItem`s: their custom_id (`cohort:goal-add[:guild]`,
+`cohort:checkin[:guild]`) is parsed again on every press, so a button on any earlier post keeps
+working after a restart. A press acts for whoever pressed it, in the guild it was pressed in;
+a button minted for one guild refuses presses from another (a crossposted message, say).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import discord
+
+from bot.bot import CohortBot
+from bot.errors import NotAllowed
+from bot.services.checkins import CheckInResult
+from bot.tree import Refused, handle_error
+from cogs._checks import guild_id_of
+from db.repositories.goals import Goal
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+GOAL_BUTTON_ID = "cohort:goal-add"
+CHECKIN_BUTTON_ID = "cohort:checkin"
+WRONG_GUILD = "This button belongs to another server — use the one posted here."
+
+
+# ------------------------------------------------------------------------------ rendering
+
+
+def safe(text: str) -> str:
+    """User text made inert: markdown shown literally, mentions unable to render or ping."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def day_text(day: date) -> str:
+    """'Wed 18 Nov' (English whatever the process locale)."""
+    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
+
+
+def week_text(week_key: date) -> str:
+    return f"week of {week_key.day} {_MONTHS[week_key.month - 1]}"
+
+
+def hours_text(hours: float) -> str:
+    return f"{hours:g} h" if hours == round(hours, 2) else f"{hours:.2f} h"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def goal_added_text(goal: Goal) -> str:
+    planned = f" · {hours_text(goal.hours)} planned" if goal.hours else ""
+    return f"Added to your goals for the {week_text(goal.week_key)}: **{safe(goal.text)}**{planned}"
+
+
+def checkin_text(result: CheckInResult) -> str:
+    checkin = result.checkin
+    verb = "Updated your check-in" if checkin.is_update else "Checked in"
+    lines = [
+        f"✅ {verb} for {day_text(checkin.local_day)}.",
+        f"This week: **{hours_text(result.week_hours)}** · "
+        f"🔥 streak: **{plural(result.streak, 'week')}**",
+    ]
+    if checkin.blockers:
+        lines.append("Blocked? Ask in the server or try `/faq ask` — someone may know.")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------ modals
+
+
+def _check_guild(interaction: discord.Interaction, expected: int | None) -> int:
+    guild_id = guild_id_of(interaction)
+    if expected is not None and expected != guild_id:
+        raise Refused(NotAllowed(WRONG_GUILD))
+    return guild_id
+
+
+class GoalModal(discord.ui.Modal, title="Add a goal for this week"):
+    text: discord.ui.TextInput[GoalModal] = discord.ui.TextInput(
+        label="Goal",
+        placeholder="Finish the module 3 videos",
+        min_length=1,
+        max_length=200,
+    )
+    hours: discord.ui.TextInput[GoalModal] = discord.ui.TextInput(
+        label="Planned hours (optional, 0.5–80)",
+        placeholder="2.5",
+        required=False,
+        max_length=6,
+    )
+
+    def __init__(self, guild_id: int | None = None) -> None:
+        super().__init__()
+        self.guild_id = guild_id
+
+    async def on_submit(self, interaction: discord.Interaction[CohortBot]) -> None:  # type: ignore[override]
+        guild_id = _check_guild(interaction, self.guild_id)
+        goal = await interaction.client.services.goals.add_from_form(
+            guild_id, interaction.user.id, self.text.value, self.hours.value
+        )
+        await interaction.response.send_message(goal_added_text(goal), ephemeral=True)
+
+    async def on_error(  # type: ignore[override]
+        self, interaction: discord.Interaction[CohortBot], error: Exception
+    ) -> None:
+        await handle_error(interaction, error)
+
+
+class CheckInModal(discord.ui.Modal, title="Check in"):
+    hours: discord.ui.TextInput[CheckInModal] = discord.ui.TextInput(
+        label="Hours studied today (0–100)", placeholder="1.5", required=False, max_length=6
+    )
+    done: discord.ui.TextInput[CheckInModal] = discord.ui.TextInput(
+        label="What did you do?",
+        style=discord.TextStyle.paragraph,
+        required=False,
+        max_length=1000,
+    )
+    next_steps: discord.ui.TextInput[CheckInModal] = discord.ui.TextInput(
+        label="What's next?",
+        style=discord.TextStyle.paragraph,
+        required=False,
+        max_length=1000,
+    )
+    blockers: discord.ui.TextInput[CheckInModal] = discord.ui.TextInput(
+        label="Anything blocking you?",
+        style=discord.TextStyle.paragraph,
+        required=False,
+        max_length=1000,
+    )
+    mood: discord.ui.TextInput[CheckInModal] = discord.ui.TextInput(
+        label="Mood, 1 (rough) to 5 (great)", placeholder="4", required=False, max_length=1
+    )
+
+    def __init__(self, guild_id: int | None = None) -> None:
+        super().__init__()
+        self.guild_id = guild_id
+
+    async def on_submit(self, interaction: discord.Interaction[CohortBot]) -> None:  # type: ignore[override]
+        guild_id = _check_guild(interaction, self.guild_id)
+        result = await interaction.client.services.checkins.record_form(
+            guild_id,
+            interaction.user.id,
+            hours=self.hours.value,
+            done=self.done.value,
+            next_steps=self.next_steps.value,
+            blockers=self.blockers.value,
+            mood=self.mood.value,
+        )
+        await interaction.response.send_message(checkin_text(result), ephemeral=True)
+
+    async def on_error(  # type: ignore[override]
+        self, interaction: discord.Interaction[CohortBot], error: Exception
+    ) -> None:
+        await handle_error(interaction, error)
+
+
+# ------------------------------------------------------------------------------ buttons
+
+
+def _custom_id(prefix: str, guild_id: int | None) -> str:
+    return prefix if guild_id is None else f"{prefix}:{guild_id}"
+
+
+def _guild_from(match: re.Match[str]) -> int | None:
+    found = match["guild_id"]
+    return int(found) if found else None
+
+
+class AddGoalButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"cohort:goal-add(?::(?P<guild_id>[0-9]{1,20}))?",
+):
+    """Opens the goal modal for whoever presses it."""
+
+    def __init__(self, guild_id: int | None = None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Add goal",
+                emoji="🎯",
+                style=discord.ButtonStyle.primary,
+                custom_id=_custom_id(GOAL_BUTTON_ID, guild_id),
+            )
+        )
+        self.guild_id = guild_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> AddGoalButton:
+        return cls(_guild_from(match))
+
+    async def callback(self, interaction: discord.Interaction[CohortBot]) -> None:  # type: ignore[override]
+        # discord.py only logs errors raised here, so answer them ourselves.
+        try:
+            guild_id = _check_guild(interaction, self.guild_id)
+            await interaction.response.send_modal(GoalModal(guild_id))
+        except Exception as error:
+            await handle_error(interaction, error)
+
+
+class CheckInButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"cohort:checkin(?::(?P<guild_id>[0-9]{1,20}))?",
+):
+    """Opens the check-in modal for whoever presses it."""
+
+    def __init__(self, guild_id: int | None = None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Check in",
+                emoji="📝",
+                style=discord.ButtonStyle.success,
+                custom_id=_custom_id(CHECKIN_BUTTON_ID, guild_id),
+            )
+        )
+        self.guild_id = guild_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> CheckInButton:
+        return cls(_guild_from(match))
+
+    async def callback(self, interaction: discord.Interaction[CohortBot]) -> None:  # type: ignore[override]
+        try:
+            guild_id = _check_guild(interaction, self.guild_id)
+            await interaction.response.send_modal(CheckInModal(guild_id))
+        except Exception as error:
+            await handle_error(interaction, error)
+
+
+def study_buttons_view(guild_id: int | None = None) -> discord.ui.View:
+    """A view with both buttons for any post; they keep working after a restart."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(AddGoalButton(guild_id))
+    view.add_item(CheckInButton(guild_id))
+    return view
+
+
+async def setup(bot: CohortBot) -> None:
+    bot.add_dynamic_items(AddGoalButton, CheckInButton)
+
+
+async def teardown(bot: CohortBot) -> None:
+    bot.remove_dynamic_items(AddGoalButton, CheckInButton)

@@ -1,0 +1,7 @@
+"""The one MetaData every table module registers on."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+metadata = MetaData()

@@ -1,0 +1,3 @@
+"""Tables for reviews (created by their migration in db/migrations/versions/)."""
+
+from __future__ import annotations

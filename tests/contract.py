@@ -1,0 +1,50 @@
+"""DESIGN.md §3 as data: command path → option names (fixed: people and scripts rely on them)."""
+
+from __future__ import annotations
+
+CONTRACT: dict[str, tuple[str, ...]] = {
+    "goal add": ("text", "hours"),
+    "goal list": ("member", "week"),
+    "goal done": ("goal",),
+    "goal edit": ("goal", "text"),
+    "goal remove": ("goal",),
+    "goal carry": (),
+    "checkin": ("hours", "done", "next", "blockers", "mood"),
+    "progress": ("member", "weeks"),
+    "review submit": ("link", "title", "note"),
+    "review status": (),
+    "review done": ("submission", "feedback"),
+    "review pause": ("weeks",),
+    "review resume": (),
+    "review pair": (),
+    "faq ask": ("question",),
+    "faq add": ("question", "answer", "aliases"),
+    "faq edit": ("entry",),
+    "faq remove": ("entry",),
+    "faq list": ("page",),
+    "faq queue": (),
+    "faq answer": ("item", "answer"),
+    "faq import": ("file", "pack"),
+    "faq export": (),
+    "schedule add": ("kind", "when", "channel", "message"),
+    "schedule list": (),
+    "schedule remove": ("schedule",),
+    "schedule pause": ("schedule",),
+    "schedule resume": ("schedule",),
+    "schedule run": ("schedule",),
+    "settings show": (),
+    "settings timezone": ("tz",),
+    "settings week-start": ("day",),
+    "settings channel": ("purpose", "channel"),
+    "settings moderator-role": ("role",),
+    "settings reviewers": ("count",),
+    "me timezone": ("tz",),
+    "me reminders": ("enabled",),
+    "me data": (),
+    "me forget": (),
+    "group overview": (),
+    "group export": (),
+}
+
+# Top-level commands registered with default permission Manage Server.
+MODERATOR_GROUPS = ("settings", "schedule", "group")

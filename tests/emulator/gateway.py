@@ -1,0 +1,462 @@
+"""The gateway: a websocket speaking Discord's protocol (v10, JSON, optional zlib-stream).
+
+HELLO → IDENTIFY → READY (+ one GUILD_CREATE per guild) → dispatches with increasing sequence
+numbers. A session outlives its connection: events dispatched while the bot is disconnected are
+kept and replayed after RESUME, then RESUMED. Tests can drop the connection, invalidate the
+session or ask for a reconnect to exercise the bot's recovery. Events are filtered by the
+intents the bot identified with, as Discord does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+if TYPE_CHECKING:
+    from .server import Emulator
+    from .world import Guild
+
+log = logging.getLogger(__name__)
+
+Json = dict[str, Any]
+
+# Opcodes.
+DISPATCH = 0
+HEARTBEAT = 1
+IDENTIFY = 2
+PRESENCE_UPDATE = 3
+VOICE_STATE_UPDATE = 4
+RESUME = 6
+RECONNECT = 7
+REQUEST_GUILD_MEMBERS = 8
+INVALID_SESSION = 9
+HELLO = 10
+HEARTBEAT_ACK = 11
+
+# Intents.
+GUILDS = 1 << 0
+GUILD_MEMBERS = 1 << 1
+GUILD_MODERATION = 1 << 2
+GUILD_PRESENCES = 1 << 8
+GUILD_MESSAGES = 1 << 9
+GUILD_MESSAGE_REACTIONS = 1 << 10
+DIRECT_MESSAGES = 1 << 12
+DIRECT_MESSAGE_REACTIONS = 1 << 13
+MESSAGE_CONTENT = 1 << 15
+PRIVILEGED = GUILD_MEMBERS | GUILD_PRESENCES | MESSAGE_CONTENT
+
+#: Which intent a guild event needs (DM variants are handled in `_intent_for`).
+EVENT_INTENTS: dict[str, int] = {
+    "GUILD_CREATE": GUILDS,
+    "GUILD_UPDATE": GUILDS,
+    "GUILD_DELETE": GUILDS,
+    "GUILD_ROLE_CREATE": GUILDS,
+    "GUILD_ROLE_UPDATE": GUILDS,
+    "GUILD_ROLE_DELETE": GUILDS,
+    "CHANNEL_CREATE": GUILDS,
+    "CHANNEL_UPDATE": GUILDS,
+    "CHANNEL_DELETE": GUILDS,
+    "GUILD_MEMBER_ADD": GUILD_MEMBERS,
+    "GUILD_MEMBER_UPDATE": GUILD_MEMBERS,
+    "GUILD_MEMBER_REMOVE": GUILD_MEMBERS,
+    "GUILD_BAN_ADD": GUILD_MODERATION,
+    "GUILD_BAN_REMOVE": GUILD_MODERATION,
+    "MESSAGE_CREATE": GUILD_MESSAGES,
+    "MESSAGE_UPDATE": GUILD_MESSAGES,
+    "MESSAGE_DELETE": GUILD_MESSAGES,
+    "MESSAGE_DELETE_BULK": GUILD_MESSAGES,
+    "MESSAGE_REACTION_ADD": GUILD_MESSAGE_REACTIONS,
+    "MESSAGE_REACTION_REMOVE": GUILD_MESSAGE_REACTIONS,
+}
+
+_DM_INTENTS = {
+    GUILD_MESSAGES: DIRECT_MESSAGES,
+    GUILD_MESSAGE_REACTIONS: DIRECT_MESSAGE_REACTIONS,
+}
+
+
+def _intent_for(event: str, dm: bool) -> int:
+    needed = EVENT_INTENTS.get(event, 0)
+    return _DM_INTENTS.get(needed, needed) if dm else needed
+
+
+class _Compressor:
+    """One compression context per connection, flushed per message (what the client expects)."""
+
+    def __init__(self, kind: str | None) -> None:
+        self.kind = kind
+        self._zlib = zlib.compressobj() if kind == "zlib-stream" else None
+
+    def encode(self, text: str) -> str | bytes:
+        if self._zlib is None:
+            return text
+        raw = text.encode()
+        return self._zlib.compress(raw) + self._zlib.flush(zlib.Z_SYNC_FLUSH)
+
+
+@dataclass(eq=False)
+class Connection:
+    ws: web.WebSocketResponse
+    compressor: _Compressor
+    url: str
+    queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
+    writer: asyncio.Task[None] | None = None
+    session: Session | None = None
+    heartbeats: int = 0
+    closed_by_server: bool = False
+
+    def send(self, payload: Json) -> None:
+        self.queue.put_nowait(json.dumps(payload, separators=(",", ":")))
+
+
+@dataclass(eq=False)
+class Session:
+    id: str
+    intents: int
+    seq: int = 0
+    #: Every dispatch of this session as (seq, payload), for RESUME replay.
+    sent: list[tuple[int, Json]] = field(default_factory=list)
+    connection: Connection | None = None
+    resumable: bool = True
+    resumes: int = 0
+
+    def wants(self, event: str, dm: bool) -> bool:
+        needed = _intent_for(event, dm)
+        return needed == 0 or bool(self.intents & needed)
+
+
+class Gateway:
+    """Gateway sessions plus the knobs tests use to break them."""
+
+    def __init__(self, emulator: Emulator, *, heartbeat_interval_ms: int = 41_250) -> None:
+        self._emu = emulator
+        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.sessions: dict[str, Session] = {}
+        self.connections: set[Connection] = set()
+        self.identifies = 0
+        self.resumes = 0
+        #: Close codes the emulator closed connections with, in order.
+        self.close_codes: list[int] = []
+        #: Every payload received from the bot (op, d) — handy for debugging.
+        self.received: list[Json] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._listeners: list[Callable[[], None]] = []
+        self._accepting = True
+
+    # -- state for tests -------------------------------------------------------------------------
+    @property
+    def session(self) -> Session | None:
+        """The live (most recent) session, if the bot identified."""
+        live = [s for s in self.sessions.values() if s.resumable]
+        return live[-1] if live else None
+
+    @property
+    def connected(self) -> bool:
+        s = self.session
+        return s is not None and s.connection is not None
+
+    async def wait_for_resume(self, count: int = 1, timeout: float = 5.0) -> None:
+        """Wait until the bot resumed `count` times in total and is connected again."""
+        await self._emu._wait(
+            lambda: self.resumes >= count and self.connected, timeout, f"{count} RESUME(s)"
+        )
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        self._listeners.append(callback)
+
+    def _changed(self) -> None:
+        for cb in list(self._listeners):
+            cb()
+
+    # -- dispatching -----------------------------------------------------------------------------
+    def dispatch(
+        self, event: str, data: Json, *, dm: bool = False, force: bool = False
+    ) -> int | None:
+        """Send a DISPATCH to the live session; returns its sequence number.
+
+        Filtered by the session's intents unless `force`. If the bot is momentarily disconnected
+        the event is kept and replayed on RESUME, like Discord does.
+        """
+        session = self.session
+        if session is None or not (force or session.wants(event, dm)):
+            return None
+        session.seq += 1
+        payload = {"op": DISPATCH, "s": session.seq, "t": event, "d": data}
+        session.sent.append((session.seq, payload))
+        if session.connection is not None:
+            session.connection.send(payload)
+        return session.seq
+
+    def send_guild_create(self, guild: Guild) -> None:
+        session = self.session
+        if session is None:
+            return
+        data = guild.to_create_json(include_all_members=bool(session.intents & GUILD_MEMBERS))
+        self.dispatch("GUILD_CREATE", data)
+
+    # -- breaking things on purpose ---------------------------------------------------------------
+    async def drop_connection(self, code: int = 4000) -> None:
+        """Close the bot's websocket like a network blip would (the session stays resumable).
+
+        The session is detached first, so anything dispatched from now on is replayed on RESUME.
+        """
+        session = self.session
+        if session is None or session.connection is None:
+            raise RuntimeError("the bot is not connected to the gateway")
+        conn = session.connection
+        session.connection = None
+        conn.session = None
+        await self._close(conn, code)
+
+    async def invalidate_session(self, *, resumable: bool = False) -> None:
+        """Send INVALID_SESSION; with resumable=False the bot must identify again."""
+        session = self.session
+        if session is None or session.connection is None:
+            raise RuntimeError("the bot is not connected to the gateway")
+        session.resumable = resumable
+        session.connection.send({"op": INVALID_SESSION, "d": resumable, "s": None, "t": None})
+
+    def request_reconnect(self) -> None:
+        """Send RECONNECT (op 7): the bot should reconnect and resume."""
+        session = self.session
+        if session is None or session.connection is None:
+            raise RuntimeError("the bot is not connected to the gateway")
+        session.connection.send({"op": RECONNECT, "d": None, "s": None, "t": None})
+
+    # -- the websocket ---------------------------------------------------------------------------
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(max_msg_size=0, autoping=True)
+        if not self._accepting:
+            raise web.HTTPServiceUnavailable()
+        await ws.prepare(request)
+        query = request.query
+        compress = query.get("compress")
+        conn = Connection(ws, _Compressor(compress), str(request.url))
+        self.connections.add(conn)
+        conn.writer = writer = asyncio.create_task(
+            self._writer(conn), name="emulator-gateway-writer"
+        )
+        try:
+            if query.get("encoding", "json") != "json":
+                await self._close(conn, 4002, "only the json encoding is emulated")
+                return ws
+            if compress not in (None, "zlib-stream"):
+                await self._close(conn, 4000, f"compression {compress!r} is not emulated")
+                return ws
+            if query.get("v") not in (None, "10", "9"):
+                await self._close(conn, 4012, "Invalid API version")
+                return ws
+            conn.send(
+                {
+                    "op": HELLO,
+                    "d": {"heartbeat_interval": self.heartbeat_interval_ms, "_trace": ["emulator"]},
+                    "s": None,
+                    "t": None,
+                }
+            )
+            async for msg in ws:
+                if msg.type is not WSMsgType.TEXT:
+                    if msg.type is WSMsgType.BINARY:
+                        await self._close(conn, 4002, "Error while decoding payload.")
+                    break
+                try:
+                    payload = json.loads(msg.data)
+                except ValueError:
+                    await self._close(conn, 4002, "Error while decoding payload.")
+                    break
+                self.received.append(payload)
+                await self._on_payload(conn, payload)
+                if ws.closed:
+                    break
+        finally:
+            self._detach(conn, ws.close_code)
+            conn.queue.put_nowait(None)
+            with contextlib.suppress(Exception):
+                await writer
+            self.connections.discard(conn)
+            self._changed()
+        return ws
+
+    def _detach(self, conn: Connection, client_code: int | None) -> None:
+        session = conn.session
+        if session is None:
+            return
+        if session.connection is conn:
+            session.connection = None
+        # A clean close by the client (1000/1001) ends the session on Discord.
+        if not conn.closed_by_server and client_code in (1000, 1001):
+            session.resumable = False
+
+    async def _writer(self, conn: Connection) -> None:
+        while True:
+            item = await conn.queue.get()
+            if item is None or conn.ws.closed:
+                return
+            try:
+                data = conn.compressor.encode(item)
+                if isinstance(data, bytes):
+                    await conn.ws.send_bytes(data)
+                else:
+                    await conn.ws.send_str(data)
+            except (ConnectionError, RuntimeError):
+                return
+
+    async def _close(self, conn: Connection, code: int, reason: str = "") -> None:
+        conn.closed_by_server = True
+        self.close_codes.append(code)
+        # Let already queued frames go out first: Discord sends them before the close frame.
+        conn.queue.put_nowait(None)
+        if conn.writer is not None and conn.writer is not asyncio.current_task():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(conn.writer), 1.0)
+        with contextlib.suppress(Exception):
+            await conn.ws.close(code=code, message=reason.encode())
+
+    async def _on_payload(self, conn: Connection, payload: Json) -> None:
+        op = payload.get("op")
+        data = payload.get("d")
+        if op == HEARTBEAT:
+            conn.heartbeats += 1
+            conn.send({"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
+        elif op == IDENTIFY:
+            await self._identify(conn, data or {})
+        elif op == RESUME:
+            await self._resume(conn, data or {})
+        elif op == REQUEST_GUILD_MEMBERS:
+            self._request_members(conn, data or {})
+        elif op in (PRESENCE_UPDATE, VOICE_STATE_UPDATE):
+            if conn.session is None:
+                await self._close(conn, 4003, "Not authenticated.")
+        else:
+            await self._close(conn, 4001, "Unknown opcode.")
+
+    async def _identify(self, conn: Connection, data: Json) -> None:
+        emu = self._emu
+        if conn.session is not None:
+            await self._close(conn, 4005, "Already authenticated.")
+            return
+        if data.get("token") != emu.bot_token:
+            await self._close(conn, 4004, "Authentication failed.")
+            return
+        intents = data.get("intents")
+        if not isinstance(intents, int) or intents < 0 or intents >= 1 << 26:
+            await self._close(conn, 4013, "Invalid intent(s).")
+            return
+        if intents & PRIVILEGED & ~emu.world.application.privileged_intents:
+            await self._close(conn, 4014, "Disallowed intent(s).")
+            return
+        for old in self.sessions.values():
+            old.resumable = False
+        session = Session(secrets.token_hex(16), intents)
+        self.sessions[session.id] = session
+        session.connection = conn
+        conn.session = session
+        self.identifies += 1
+        world = emu.world
+        guilds = [g for g in world.guilds.values() if g.bot_present]
+        self.dispatch(
+            "READY",
+            {
+                "v": 10,
+                "user": {
+                    **world.bot_user.to_json(),
+                    "verified": True,
+                    "mfa_enabled": False,
+                    "email": None,
+                },
+                "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
+                "session_id": session.id,
+                "session_type": "normal",
+                "resume_gateway_url": emu.resume_gateway_url,
+                "application": {"id": str(world.application.id), "flags": world.application.flags},
+                "private_channels": [],
+                "presences": [],
+                "relationships": [],
+                "guild_join_requests": [],
+                "geo_ordered_rtc_regions": [],
+                "user_settings": {},
+                "auth": {},
+                "_trace": ["emulator"],
+            },
+        )
+        for guild in guilds:
+            self.send_guild_create(guild)
+        self._changed()
+
+    async def _resume(self, conn: Connection, data: Json) -> None:
+        emu = self._emu
+        if data.get("token") != emu.bot_token:
+            await self._close(conn, 4004, "Authentication failed.")
+            return
+        session = self.sessions.get(str(data.get("session_id")))
+        seq = data.get("seq")
+        if (
+            session is None
+            or not session.resumable
+            or not isinstance(seq, int)
+            or seq > session.seq
+        ):
+            conn.send({"op": INVALID_SESSION, "d": False, "s": None, "t": None})
+            return
+        if session.connection is not None and session.connection is not conn:
+            old = session.connection
+            old.session = None
+            await self._close(old, 4000, "Session resumed elsewhere.")
+        session.connection = conn
+        conn.session = session
+        session.resumes += 1
+        self.resumes += 1
+        for s, payload in session.sent:
+            if s > seq:
+                conn.send(payload)
+        self.dispatch("RESUMED", {"_trace": ["emulator"]})
+        self._changed()
+
+    def _request_members(self, conn: Connection, data: Json) -> None:
+        session = conn.session
+        if session is None:
+            return
+        guild_ids = data.get("guild_id")
+        if not isinstance(guild_ids, list):
+            guild_ids = [guild_ids]
+        for gid in guild_ids:
+            guild = self._emu.world.guilds.get(int(gid))
+            if guild is None:
+                continue
+            members = list(guild.members.values())
+            query = data.get("query")
+            if query:
+                members = [m for m in members if m.user.username.startswith(query.lower())]
+            if data.get("user_ids"):
+                wanted = {int(u) for u in data["user_ids"]}
+                members = [m for m in members if m.id in wanted]
+            if not session.intents & GUILD_MEMBERS and not data.get("user_ids"):
+                members = []
+            limit = data.get("limit") or 0
+            if limit:
+                members = members[:limit]
+            chunk: Json = {
+                "guild_id": str(guild.id),
+                "members": [m.to_json() for m in members],
+                "chunk_index": 0,
+                "chunk_count": 1,
+                "not_found": [],
+            }
+            if data.get("nonce") is not None:
+                chunk["nonce"] = data["nonce"]
+            self.dispatch("GUILD_MEMBERS_CHUNK", chunk, force=True)
+
+    async def close(self) -> None:
+        """Shut the gateway down (emulator stop)."""
+        self._accepting = False
+        for conn in list(self.connections):
+            await self._close(conn, 1001, "Going away")
