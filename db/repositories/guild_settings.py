@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.schema import guild_settings
 from db.upsert import upsert
@@ -45,13 +45,17 @@ class GuildSettingsRepository:
     async def get(self, guild_id: int) -> GuildSettings:
         """The guild's settings, or the defaults when it has never configured anything."""
         async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(*(guild_settings.c[name] for name in _COLUMNS)).where(
-                        guild_settings.c.guild_id == guild_id
-                    )
+            return await self._read(conn, guild_id)
+
+    @staticmethod
+    async def _read(conn: AsyncConnection, guild_id: int) -> GuildSettings:
+        row = (
+            await conn.execute(
+                select(*(guild_settings.c[name] for name in _COLUMNS)).where(
+                    guild_settings.c.guild_id == guild_id
                 )
-            ).first()
+            )
+        ).first()
         return GuildSettings(**row._mapping) if row else GuildSettings(guild_id=guild_id)
 
     async def update(self, guild_id: int, now: datetime, **changes: Any) -> GuildSettings:
@@ -70,4 +74,5 @@ class GuildSettingsRepository:
                     update=[*changes, "updated_at"],
                 )
             )
-        return await self.get(guild_id)
+            # Read back inside the transaction: a concurrent update must not leak into our reply.
+            return await self._read(conn, guild_id)

@@ -3,53 +3,17 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from bot.app import create_bot
-from bot.bot import CohortBot
-from bot.clock import FrozenClock
-from bot.config import Settings
 from cogs.study_buttons import study_buttons_view
-from tests.emulator import Channel, Emulator, Guild, Member, run_client
+from tests.e2e.conftest import StudyGroup
 
 pytestmark = pytest.mark.e2e
 
-NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
 
-
-@dataclass
-class Group:
-    emu: Emulator
-    guild: Guild
-    general: Channel
-    sam: Member
-    ada: Member
-    clock: FrozenClock
-    database_url: str
-    bot: CohortBot | None = None
-
-
-@pytest.fixture
-async def group(tmp_path: Path) -> AsyncIterator[Group]:
-    emu = Emulator()
-    guild = emu.world.add_guild("Study Group")
-    general = guild.add_text_channel("general")
-    sam = guild.add_member("Sam")
-    ada = guild.add_member("Ada")
-    clock = FrozenClock(NOW)
-    url = f"sqlite:///{tmp_path}/cohort.sqlite3"
-    async with emu.running():
-        bot = await create_bot(Settings(token=emu.bot_token, database_url=url), clock=clock)
-        async with run_client(emu, bot, wait_for_sync=True):
-            yield Group(emu, guild, general, sam, ada, clock, url, bot)
-
-
-async def test_add_list_done_edit_remove(group: Group) -> None:
+async def test_add_list_done_edit_remove(group: StudyGroup) -> None:
     sam = group.sam
     added = await sam.slash("goal add", text="Read chapter 2", hours=2.5)
     assert added.ephemeral and "Read chapter 2" in added.content and "2.5 h" in added.content
@@ -77,7 +41,7 @@ async def test_add_list_done_edit_remove(group: Group) -> None:
     assert "Finish quiz 3" not in listed.embed["description"]
 
 
-async def test_members_see_each_others_goals_but_cannot_touch_them(group: Group) -> None:
+async def test_members_see_each_others_goals_but_cannot_touch_them(group: StudyGroup) -> None:
     await group.sam.slash("goal add", text="Sam's goal")
     (choice,) = await group.sam.autocomplete("goal done", "goal")
     assert await group.ada.autocomplete("goal done", "goal") == []
@@ -93,7 +57,7 @@ async def test_members_see_each_others_goals_but_cannot_touch_them(group: Group)
     assert "⬜ Sam's goal" in listed.embed["description"]
 
 
-async def test_goal_text_never_pings(group: Group) -> None:
+async def test_goal_text_never_pings(group: StudyGroup) -> None:
     reply = await group.sam.slash("goal add", text="@everyone ping test <@&1> **loud**")
     listed = await group.sam.slash("goal list")
     group.emu.messages.assert_nobody_pinged()
@@ -101,14 +65,14 @@ async def test_goal_text_never_pings(group: Group) -> None:
     assert "\\*\\*loud\\*\\*" in listed.embed["description"]
 
 
-async def test_eleventh_goal_is_refused(group: Group) -> None:
+async def test_eleventh_goal_is_refused(group: StudyGroup) -> None:
     for i in range(10):
         await group.sam.slash("goal add", text=f"goal {i}")
     refused = await group.sam.slash("goal add", text="one more")
     assert refused.ephemeral and "10 goals" in refused.content
 
 
-async def test_carry_brings_unfinished_goals_once(group: Group) -> None:
+async def test_carry_brings_unfinished_goals_once(group: StudyGroup) -> None:
     await group.sam.slash("goal add", text="Unfinished")
     group.clock.set(datetime(2026, 11, 24, 9, tzinfo=UTC))
     first = await group.sam.slash("goal carry")
@@ -119,7 +83,7 @@ async def test_carry_brings_unfinished_goals_once(group: Group) -> None:
     assert listed.embed["description"].count("Unfinished") == 1
 
 
-async def test_checkin_with_options_and_again_the_same_day(group: Group) -> None:
+async def test_checkin_with_options_and_again_the_same_day(group: StudyGroup) -> None:
     first = await group.sam.slash("checkin", hours=2, done="videos", mood=4)
     assert first.ephemeral and "Checked in" in first.content and "2 h" in first.content
     assert "1 week" in first.content
@@ -127,7 +91,7 @@ async def test_checkin_with_options_and_again_the_same_day(group: Group) -> None
     assert "Updated" in second.content and "2 h" in second.content
 
 
-async def test_checkin_without_options_opens_a_form(group: Group) -> None:
+async def test_checkin_without_options_opens_a_form(group: StudyGroup) -> None:
     opened = await group.sam.slash("checkin")
     assert opened.modal is not None
     answered = await group.sam.submit_modal(
@@ -136,14 +100,14 @@ async def test_checkin_without_options_opens_a_form(group: Group) -> None:
     assert "Checked in" in answered.content and "1.5 h" in answered.content
 
 
-async def test_a_bad_form_value_is_explained(group: Group) -> None:
+async def test_a_bad_form_value_is_explained(group: StudyGroup) -> None:
     opened = await group.sam.slash("checkin")
     answered = await group.sam.submit_modal(opened.modal, {"Hours studied today (0–100)": "lots"})
     assert answered.ephemeral
     assert "hours must be a number between 0 and 100" in answered.content
 
 
-async def test_progress_is_an_embed_with_a_chart(group: Group) -> None:
+async def test_progress_is_an_embed_with_a_chart(group: StudyGroup) -> None:
     await group.sam.slash("checkin", hours=3)
     await group.sam.slash("goal add", text="Chapter 3")
     result = await group.sam.slash("progress", weeks=4)
@@ -158,28 +122,23 @@ async def test_progress_is_an_embed_with_a_chart(group: Group) -> None:
     assert fields["Last check-in"].startswith("<t:")
 
 
-async def test_buttons_keep_working_after_a_restart(group: Group) -> None:
-    assert group.bot is not None
+async def test_buttons_keep_working_after_a_restart(group: StudyGroup) -> None:
     channel = group.bot.get_channel(group.general.id)
     posted = await channel.send("Time to check in", view=study_buttons_view(group.guild.id))
-    await group.bot.close()
+    await group.restart()
 
-    bot = await create_bot(
-        Settings(token=group.emu.bot_token, database_url=group.database_url), clock=group.clock
+    message = group.emu.messages.get(posted.id)
+    opened = await group.ada.click(message, "Check in")
+    answered = await group.ada.submit_modal(
+        opened.modal, {"Hours studied today (0–100)": "2", "Mood, 1 (rough) to 5 (great)": "5"}
     )
-    async with run_client(group.emu, bot):
-        message = group.emu.messages.get(posted.id)
-        opened = await group.ada.click(message, "Check in")
-        answered = await group.ada.submit_modal(
-            opened.modal, {"Hours studied today (0–100)": "2", "Mood, 1 (rough) to 5 (great)": "5"}
-        )
-        assert "Checked in" in answered.content and "2 h" in answered.content
-        goal_form = await group.ada.click(message, "Add goal")
-        added = await group.ada.submit_modal(goal_form.modal, {"Goal": "From the button"})
-        assert "From the button" in added.content
+    assert "Checked in" in answered.content and "2 h" in answered.content
+    goal_form = await group.ada.click(message, "Add goal")
+    added = await group.ada.submit_modal(goal_form.modal, {"Goal": "From the button"})
+    assert "From the button" in added.content
 
 
-async def test_list_shows_last_week_and_other_members_progress(group: Group) -> None:
+async def test_list_shows_last_week_and_other_members_progress(group: StudyGroup) -> None:
     await group.sam.slash("goal add", text="Last week's goal")
     await group.sam.slash("checkin", hours=4)
     group.clock.set(datetime(2026, 11, 24, 9, tzinfo=UTC))
@@ -196,8 +155,7 @@ async def test_list_shows_last_week_and_other_members_progress(group: Group) -> 
     assert fields["Weekly average"] == "2 h" and fields["Streak"] == "🔥 1 week"
 
 
-async def test_a_button_minted_for_another_server_is_refused(group: Group) -> None:
-    assert group.bot is not None
+async def test_a_button_minted_for_another_server_is_refused(group: StudyGroup) -> None:
     other = group.emu.world.add_guild("Other Group")
     lobby = other.add_text_channel("lobby")
     cleo = other.add_member("Cleo")

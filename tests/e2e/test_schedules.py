@@ -3,37 +3,17 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from bot.app import create_bot
-from bot.bot import CohortBot
-from bot.clock import Clock, FrozenClock
-from bot.config import Settings
-from bot.scheduler import Scheduler
-from tests.emulator import (
-    MANAGE_GUILD,
-    SEND_MESSAGES,
-    Channel,
-    CommandUnavailable,
-    Emulator,
-    Guild,
-    Member,
-    PostedMessage,
-    run_client,
-)
+from tests.e2e.conftest import StudyGroup, study_group
+from tests.emulator import MANAGE_GUILD, SEND_MESSAGES, CommandUnavailable
 
 pytestmark = pytest.mark.e2e
 
-# Wednesday 18 November 2026, 12:00 UTC.
-NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
-AT_13 = datetime(2026, 11, 18, 13, 0, tzinfo=UTC)
+AT_13 = datetime(2026, 11, 18, 13, 0, tzinfo=UTC)  # an hour after the fixture's frozen clock
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -47,61 +27,19 @@ class ShiftedClock:
         return datetime.now(UTC) + self._offset
 
 
-@dataclass
-class Group:
-    emu: Emulator
-    guild: Guild
-    general: Channel
-    announcements: Channel
-    mia: Member  # a moderator (Manage Server)
-    sam: Member
-    ada: Member
-    clock: Any  # FrozenClock, or ShiftedClock for the real timer
-    database_url: str
-    bot: CohortBot
-
-    @property
-    def scheduler(self) -> Scheduler:
-        return self.bot.services.scheduler
-
-    def posts(self, channel: Channel) -> list[PostedMessage]:
-        """What the bot posted in a channel (not interaction replies)."""
-        return [m for m in self.emu.messages.in_channel(channel) if m.kind == "channel"]
-
-    async def add(self, kind: str, when: str, **options: object) -> int:
-        reply = await self.mia.slash(
-            "schedule add", kind=kind, when=when, channel=options.pop("channel", self.general),
-            **options,
-        )  # fmt: skip
-        assert "Added schedule" in reply.content, reply.content
-        return int(reply.content.split("**#")[1].split("**")[0])
-
-
-@asynccontextmanager
-async def study_group(tmp_path: Path, clock: Clock) -> AsyncIterator[Group]:
-    emu = Emulator()
-    guild = emu.world.add_guild("Study Group")
-    general = guild.add_text_channel("general")
-    announcements = guild.add_text_channel("announcements")
-    mia = guild.add_member("Mia", permissions=MANAGE_GUILD)
-    sam = guild.add_member("Sam")
-    ada = guild.add_member("Ada")
-    url = f"sqlite:///{tmp_path}/cohort.sqlite3"
-    async with emu.running():
-        bot = await create_bot(Settings(token=emu.bot_token, database_url=url), clock=clock)
-        async with run_client(emu, bot, wait_for_sync=True):
-            yield Group(emu, guild, general, announcements, mia, sam, ada, clock, url, bot)
-
-
-@pytest.fixture
-async def group(tmp_path: Path) -> AsyncIterator[Group]:
-    async with study_group(tmp_path, FrozenClock(NOW)) as group:
-        yield group
+async def add_schedule(group: StudyGroup, kind: str, when: str, **options: object) -> int:
+    """`/schedule add` as the moderator; returns the new schedule's id."""
+    reply = await group.mia.slash(
+        "schedule add", kind=kind, when=when, channel=options.pop("channel", group.general),
+        **options,
+    )  # fmt: skip
+    assert "Added schedule" in reply.content, reply.content
+    return int(reply.content.split("**#")[1].split("**")[0])
 
 
 async def test_an_added_reminder_is_posted_at_its_minute(tmp_path: Path) -> None:
     async with study_group(tmp_path, ShiftedClock(AT_13 - timedelta(seconds=2))) as g:
-        await g.add("reminder", "daily 13:00", message="Read chapter 3 before the call")
+        await add_schedule(g, "reminder", "daily 13:00", message="Read chapter 3 before the call")
         posted = await g.emu.messages.wait_for(
             lambda m: "Read chapter 3" in m.content, channel=g.general, timeout=10
         )
@@ -110,9 +48,11 @@ async def test_an_added_reminder_is_posted_at_its_minute(tmp_path: Path) -> None
     assert len([m for m in g.posts(g.general) if "Read chapter 3" in m.content]) == 1
 
 
-async def test_a_role_in_a_reminder_pings_but_everyone_does_not(group: Group) -> None:
+async def test_a_role_in_a_reminder_pings_but_everyone_does_not(group: StudyGroup) -> None:
     learners = group.guild.add_role("Learners", mentionable=True)
-    await group.add("reminder", "daily 13:00", message=f"<@&{learners.id}> @everyone quiz time")
+    await add_schedule(
+        group, "reminder", "daily 13:00", message=f"<@&{learners.id}> @everyone quiz time"
+    )
     group.clock.set(AT_13)
     await group.scheduler.run_due()
     (posted,) = group.posts(group.general)
@@ -120,9 +60,9 @@ async def test_a_role_in_a_reminder_pings_but_everyone_does_not(group: Group) ->
     assert not posted.pings.everyone and not posted.pings.users
 
 
-async def test_list_shows_the_next_fire_time_in_group_time(group: Group) -> None:
+async def test_list_shows_the_next_fire_time_in_group_time(group: StudyGroup) -> None:
     await group.mia.slash("settings timezone", tz="Europe/Berlin")
-    schedule_id = await group.add("goal-prompt", "mon 09:00")
+    schedule_id = await add_schedule(group, "goal-prompt", "mon 09:00")
     listed = await group.mia.slash("schedule list")
     assert listed.ephemeral and listed.embed is not None
     (field,) = listed.embed["fields"]
@@ -132,7 +72,7 @@ async def test_list_shows_the_next_fire_time_in_group_time(group: Group) -> None
     assert f"<t:{monday}:F>" in field["value"]
 
 
-async def test_a_bad_when_lists_the_accepted_forms(group: Group) -> None:
+async def test_a_bad_when_lists_the_accepted_forms(group: StudyGroup) -> None:
     reply = await group.mia.slash(
         "schedule add", kind="reminder", when="every tuesday-ish", channel=group.general,
         message="hi",
@@ -140,8 +80,8 @@ async def test_a_bad_when_lists_the_accepted_forms(group: Group) -> None:
     assert reply.ephemeral and "mon,thu 18:30" in reply.content and "cron" in reply.content
 
 
-async def test_run_posts_now_and_keeps_the_cadence(group: Group) -> None:
-    schedule_id = await group.add("reminder", "daily 13:00", message="Stand-up notes")
+async def test_run_posts_now_and_keeps_the_cadence(group: StudyGroup) -> None:
+    schedule_id = await add_schedule(group, "reminder", "daily 13:00", message="Stand-up notes")
     ran = await group.mia.slash("schedule run", schedule=schedule_id)
     reply = await ran.wait_for_followup()
     (posted,) = group.posts(group.general)
@@ -150,8 +90,8 @@ async def test_run_posts_now_and_keeps_the_cadence(group: Group) -> None:
     assert "Wed 18 Nov 13:00" in listed.embed["fields"][0]["value"]
 
 
-async def test_pause_resume_and_remove(group: Group) -> None:
-    schedule_id = await group.add("reminder", "daily 13:00", message="Paused soon")
+async def test_pause_resume_and_remove(group: StudyGroup) -> None:
+    schedule_id = await add_schedule(group, "reminder", "daily 13:00", message="Paused soon")
     choices = await group.mia.autocomplete("schedule pause", "schedule", typed="remind")
     assert [c.value for c in choices] == [schedule_id]
     await group.mia.slash("schedule pause", schedule=schedule_id)
@@ -165,7 +105,7 @@ async def test_pause_resume_and_remove(group: Group) -> None:
     assert group.posts(group.general) == []
 
 
-async def test_first_announcements_channel_sets_up_the_weekly_rhythm(group: Group) -> None:
+async def test_first_announcements_channel_sets_up_the_weekly_rhythm(group: StudyGroup) -> None:
     reply = await group.mia.slash(
         "settings channel", purpose="announcements", channel=group.announcements
     )
@@ -178,25 +118,21 @@ async def test_first_announcements_channel_sets_up_the_weekly_rhythm(group: Grou
     assert "weekly rhythm" not in again.content
 
 
-async def test_the_checkin_prompt_button_works_after_a_restart(group: Group) -> None:
-    schedule_id = await group.add("checkin-prompt", "thu 18:00")
+async def test_the_checkin_prompt_button_works_after_a_restart(group: StudyGroup) -> None:
+    schedule_id = await add_schedule(group, "checkin-prompt", "thu 18:00")
     await (await group.mia.slash("schedule run", schedule=schedule_id)).wait_for_followup()
     (prompt,) = group.posts(group.general)
     assert prompt.button_labels() == ["Check in"]
-    await group.bot.close()
+    await group.restart()
 
-    bot = await create_bot(
-        Settings(token=group.emu.bot_token, database_url=group.database_url), clock=group.clock
-    )
-    async with run_client(group.emu, bot):
-        opened = await group.ada.click(prompt, "Check in")
-        assert opened.modal is not None
-        answered = await group.ada.submit_modal(opened.modal, {"Hours studied today (0–100)": "2"})
-        assert "Checked in" in answered.content
+    opened = await group.ada.click(prompt, "Check in")
+    assert opened.modal is not None
+    answered = await group.ada.submit_modal(opened.modal, {"Hours studied today (0–100)": "2"})
+    assert "Checked in" in answered.content
 
 
-async def test_the_goal_prompt_offers_add_goal_and_the_carry_hint(group: Group) -> None:
-    schedule_id = await group.add("goal-prompt", "mon 09:00")
+async def test_the_goal_prompt_offers_add_goal_and_the_carry_hint(group: StudyGroup) -> None:
+    schedule_id = await add_schedule(group, "goal-prompt", "mon 09:00")
     await (await group.mia.slash("schedule run", schedule=schedule_id)).wait_for_followup()
     (prompt,) = group.posts(group.general)
     assert prompt.button_labels() == ["Add goal"]
@@ -204,13 +140,15 @@ async def test_the_goal_prompt_offers_add_goal_and_the_carry_hint(group: Group) 
     assert "/goal carry" in prompt.embeds[0]["description"]
 
 
-async def test_nudges_go_only_to_opted_in_members_who_have_not_checked_in(group: Group) -> None:
+async def test_nudges_go_only_to_opted_in_members_who_have_not_checked_in(
+    group: StudyGroup,
+) -> None:
     cleo = group.guild.add_member(group.emu.world.add_user("Cleo", dms_open=False))
     for member in (group.sam, group.ada, cleo):
         await member.slash("me reminders", enabled=True)
     await group.ada.slash("checkin", hours=2)
     bob = group.guild.add_member("Bob")  # reminders off
-    schedule_id = await group.add("checkin-prompt", "thu 18:00")
+    schedule_id = await add_schedule(group, "checkin-prompt", "thu 18:00")
     await (await group.mia.slash("schedule run", schedule=schedule_id)).wait_for_followup()
     await group.scheduler.run_nudges()
 
@@ -227,10 +165,10 @@ async def test_nudges_go_only_to_opted_in_members_who_have_not_checked_in(group:
     assert len(attempts) == 1
 
 
-async def test_the_weekly_summary_has_numbers_and_a_chart(group: Group) -> None:
+async def test_the_weekly_summary_has_numbers_and_a_chart(group: StudyGroup) -> None:
     await group.sam.slash("checkin", hours=3)
     await group.ada.slash("checkin", hours=1.5)
-    schedule_id = await group.add("weekly-summary", "sun 18:00")
+    schedule_id = await add_schedule(group, "weekly-summary", "sun 18:00")
     await (await group.mia.slash("schedule run", schedule=schedule_id)).wait_for_followup()
     (summary,) = group.posts(group.general)
     embed = summary.embeds[0]
@@ -245,10 +183,12 @@ async def test_the_weekly_summary_has_numbers_and_a_chart(group: Group) -> None:
     assert not summary.pings.anyone
 
 
-async def test_a_deleted_channel_disables_its_schedule(group: Group) -> None:
+async def test_a_deleted_channel_disables_its_schedule(group: StudyGroup) -> None:
     await group.mia.slash("settings channel", purpose="announcements", channel=group.announcements)
     doomed = group.guild.add_text_channel("doomed")
-    schedule_id = await group.add("reminder", "daily 13:00", channel=doomed, message="Bye")
+    schedule_id = await add_schedule(
+        group, "reminder", "daily 13:00", channel=doomed, message="Bye"
+    )
     group.guild.delete_channel(doomed)
     notice = await group.emu.messages.wait_for(
         lambda m: f"#{schedule_id}" in m.content, channel=group.announcements
@@ -261,7 +201,7 @@ async def test_a_deleted_channel_disables_its_schedule(group: Group) -> None:
     assert await group.scheduler.run_due() == []
 
 
-async def test_a_plain_member_cannot_see_or_use_schedule(group: Group) -> None:
+async def test_a_plain_member_cannot_see_or_use_schedule(group: StudyGroup) -> None:
     with pytest.raises(CommandUnavailable):
         await group.sam.slash("schedule list")
     # Even if a server opens the command to everyone, the bot checks again.
@@ -270,13 +210,13 @@ async def test_a_plain_member_cannot_see_or_use_schedule(group: Group) -> None:
     registered.data["default_member_permissions"] = None
     refused = await group.sam.slash("schedule list")
     assert refused.ephemeral and "Only moderators" in refused.content
-    schedule_id = await group.add("reminder", "daily 13:00", message="secret")
+    schedule_id = await add_schedule(group, "reminder", "daily 13:00", message="secret")
     assert await group.sam.autocomplete("schedule run", "schedule") == []
     refused = await group.sam.slash("schedule run", schedule=schedule_id)
     assert "Only moderators" in refused.content and group.posts(group.general) == []
 
 
-async def test_another_guilds_schedule_is_not_found(group: Group) -> None:
+async def test_another_guilds_schedule_is_not_found(group: StudyGroup) -> None:
     other = group.emu.world.add_guild("Other Group")
     other_general = other.add_text_channel("general")
     owner = other.add_member("Olga", permissions=MANAGE_GUILD)
@@ -288,9 +228,11 @@ async def test_another_guilds_schedule_is_not_found(group: Group) -> None:
     assert "no such schedule" in refused.content
 
 
-async def test_lost_permission_disables_the_schedule_and_tells_moderators(group: Group) -> None:
+async def test_lost_permission_disables_the_schedule_and_tells_moderators(
+    group: StudyGroup,
+) -> None:
     await group.mia.slash("settings channel", purpose="announcements", channel=group.announcements)
-    schedule_id = await group.add("reminder", "daily 13:00", message="Can't post this")
+    schedule_id = await add_schedule(group, "reminder", "daily 13:00", message="Can't post this")
     group.general.set_permissions(group.guild.bot_role, deny=SEND_MESSAGES)
     group.clock.set(AT_13)
     (result,) = await group.scheduler.run_due()
