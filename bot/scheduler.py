@@ -59,6 +59,8 @@ DM_JITTER = 0.25
 NUDGE_BATCH = 50
 #: Claims and records of posts running at once (below the connection pool's size).
 DB_SLOTS = 4
+#: On shutdown, posts already under way get this long to finish and be recorded (seconds).
+STOP_GRACE = 5.0
 
 
 class PostFailed(Exception):
@@ -209,11 +211,17 @@ class Scheduler:
         if self._timer is not None:
             self._timer.shutdown(wait=False)
             self._timer = None
-        pending = [*self._loops, *self._tasks]
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        for loop in self._loops:
+            loop.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
         self._loops.clear()
+        # A post that was sent should also be recorded: let firings under way finish first.
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=STOP_GRACE)
+        in_flight = list(self._tasks)
+        for task in in_flight:
+            task.cancel()
+        await asyncio.gather(*in_flight, return_exceptions=True)
 
     # -- timers ------------------------------------------------------------------------------
 
