@@ -84,7 +84,10 @@ async def run(settings: Settings) -> int:
     except discord.LoginFailure:
         return fail("Discord rejected DISCORD_TOKEN: check the token in .env.")
     except discord.PrivilegedIntentsRequired:
-        return fail("Discord refused the gateway intents; Cohort needs no privileged intents.")
+        return fail(
+            "Discord refused the gateway intents: turn on Server Members Intent "
+            "(developer portal → your application → Bot)."
+        )
     finally:
         await bot.close()
         if stopping:

@@ -2,29 +2,43 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from bot.bot import CohortBot
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.domain.faq_ranking import load_default_embedder
 from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.services.announcements import AnnouncementService
 from bot.services.checkins import CheckInService
+from bot.services.faq import FaqService
 from bot.services.goals import GoalsService
+from bot.services.group import GroupService
 from bot.services.guild_settings import GuildSettingsService
+from bot.services.lifecycle import DailyPurge, GuildLifecycleService
+from bot.services.member_data import CoreMemberData, MemberDataService
 from bot.services.member_preferences import MemberPreferencesService
 from bot.services.nudges import DAILY_CAP, NudgeService
 from bot.services.occurrences import OccurrenceService
 from bot.services.progress import ProgressService
+from bot.services.review_data import ReviewMemberData
+from bot.services.reviews import ReviewService
 from bot.services.schedules import ScheduleService
 from db.engine import Database
 from db.repositories.checkins import CheckInsRepository
+from db.repositories.faq import FaqRepository
 from db.repositories.goals import GoalsRepository
+from db.repositories.group import GroupRepository
 from db.repositories.guild_settings import GuildSettingsRepository
+from db.repositories.lifecycle import LifecycleRepository
 from db.repositories.member_preferences import MemberPreferencesRepository
+from db.repositories.member_records import MemberRecordsRepository
 from db.repositories.nudges import NudgeRepository
 from db.repositories.occurrences import OccurrenceRepository
+from db.repositories.review_records import ReviewRecordsRepository
+from db.repositories.reviews import ReviewsRepository
 from db.repositories.schedules import ScheduleRepository
 from db.repositories.summaries import StudySummaryRepository
 
@@ -33,6 +47,10 @@ def build_services(database: Database, clock: Clock) -> Services:
     engine = database.engine
     guild_settings = GuildSettingsService(GuildSettingsRepository(engine), clock)
     schedules, announcements, scheduler = build_scheduling(database, guild_settings, clock)
+    member_data, group, lifecycle = build_member_data(database, schedules, clock)
+    faq = build_faq(database, announcements, group, member_data, clock)
+    reviews = build_reviews(database, announcements, clock)
+    add_review_data(database, reviews, group, member_data, clock)
     return Services(
         guild_settings=guild_settings,
         member_preferences=MemberPreferencesService(MemberPreferencesRepository(engine), clock),
@@ -47,7 +65,82 @@ def build_services(database: Database, clock: Clock) -> Services:
         schedules=schedules,
         announcements=announcements,
         scheduler=scheduler,
+        group=group,
+        member_data=member_data,
+        lifecycle=lifecycle,
+        faq=faq,
+        reviews=reviews,
     )
+
+
+
+def build_reviews(
+    database: Database, announcements: AnnouncementService, clock: Clock
+) -> ReviewService:
+    """Peer review, with its pairing schedule, its count in the weekly summary and the
+    reviews members owe in their DM nudges."""
+    engine = database.engine
+    reviews = ReviewService(ReviewsRepository(engine), GuildSettingsRepository(engine), clock)
+    announcements.register_pairing(reviews.scheduled_pairing)
+    announcements.register_counter("Reviews done", reviews.reviews_done)
+    announcements.register_pending_reviews(reviews.pending_reviews)
+    return reviews
+
+
+def build_faq(
+    database: Database,
+    announcements: AnnouncementService,
+    group: GroupService,
+    member_data: MemberDataService,
+    clock: Clock,
+) -> FaqService:
+    """The FAQ, with its figures in the weekly summary and the overview, and its part of
+    members' data. The semantic model (an optional extra) loads in the background."""
+    engine = database.engine
+    faq = FaqService(
+        FaqRepository(engine),
+        MemberPreferencesRepository(engine),
+        clock,
+        load_embedder=load_default_embedder,
+    )
+    announcements.register_counter("FAQ questions answered", faq.answered_between)
+    group.register_faq_queue(faq.open_count)
+    member_data.register(faq)
+    return faq
+
+
+def build_member_data(
+    database: Database, schedules: ScheduleService, clock: Clock
+) -> tuple[MemberDataService, GroupService, GuildLifecycleService]:
+    """Members' own data (export, forget), the group's figures, and guilds coming and going."""
+    engine = database.engine
+    lifecycle_repository = LifecycleRepository(engine)
+    core = CoreMemberData(
+        GoalsRepository(engine),
+        CheckInsRepository(engine),
+        MemberRecordsRepository(engine),
+        lifecycle_repository,
+    )
+    member_data = MemberDataService(core, clock)
+    group = GroupService(
+        GroupRepository(engine), GuildSettingsRepository(engine), lifecycle_repository, clock
+    )
+    lifecycle = GuildLifecycleService(lifecycle_repository, schedules, member_data, clock)
+    return member_data, group, lifecycle
+
+
+def add_review_data(
+    database: Database,
+    reviews: ReviewService,
+    group: GroupService,
+    member_data: MemberDataService,
+    clock: Clock,
+) -> None:
+    """Peer review's part of members' data, and its figures in /group overview and export."""
+    review_data = ReviewMemberData(ReviewRecordsRepository(database.engine), reviews, clock)
+    member_data.register(review_data)
+    group.register_review_debts(review_data.debts)
+    group.register_review_tallies(review_data.tallies, review_data.members)
 
 
 def build_scheduling(
@@ -87,15 +180,30 @@ async def open_database(settings: Settings) -> Database:
     return database
 
 
+_startup_frozen = False
+
+
+def freeze_startup_objects() -> None:
+    """Keep what start-up created (modules, schema, migrations) out of the garbage collector's
+    way, once per process: it lives as long as the process, and every full collection that
+    walks it holds the event loop for about 0.1 s."""
+    global _startup_frozen
+    if not _startup_frozen:
+        gc.collect()  # only what is still alive gets frozen
+        gc.freeze()
+        _startup_frozen = True
+
+
 async def create_bot(settings: Settings, *, clock: Clock | None = None) -> CohortBot:
     """A ready-to-start bot; `await bot.close()` stops it and closes the database."""
     clock = clock or SystemClock()
     database = await open_database(settings)
     services = build_services(database, clock)
+    freeze_startup_objects()
     return CohortBot(
         settings=settings,
         database=database,
         services=services,
         clock=clock,
-        background=[services.scheduler],
+        background=[services.scheduler, DailyPurge(services.lifecycle)],
     )

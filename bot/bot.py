@@ -38,10 +38,12 @@ def all_extensions() -> list[str]:
 
 
 def intents() -> discord.Intents:
-    """Only unprivileged intents: no message content, no member list, no presences."""
+    """No message content and no presences. Server Members (privileged) is the one exception:
+    without it Discord never says a member left, and leavers would stay in review pools and
+    nudges. Members are not cached or fetched at start-up (see CohortBot)."""
     chosen = discord.Intents.default()
     chosen.message_content = False
-    chosen.members = False
+    chosen.members = True
     chosen.presences = False
     chosen.typing = False
     chosen.dm_typing = False
@@ -63,6 +65,8 @@ class CohortBot(commands.Bot):
             command_prefix=commands.when_mentioned,
             help_command=None,
             intents=intents(),
+            chunk_guilds_at_startup=False,
+            member_cache_flags=discord.MemberCacheFlags.none(),
             tree_cls=CohortTree,
             allowed_mentions=discord.AllowedMentions.none(),
         )

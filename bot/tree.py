@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from sqlalchemy.exc import OperationalError
 
-from bot.errors import Busy, UserError
+from bot.errors import Busy, NotAllowed, NotFound, UserError
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +63,25 @@ async def reply_ephemeral(interaction: discord.Interaction, content: str) -> Non
 async def handle_error(interaction: discord.Interaction, error: BaseException) -> None:
     """The single mapping from errors to replies (commands, views and modals all use it)."""
     friendly = user_error_for(error)
+    command = interaction.command.qualified_name if interaction.command else "component"
+    if isinstance(friendly, NotAllowed | NotFound):
+        # Someone reaching for what is not theirs (or a forged id) leaves a trace.
+        data: dict[str, object] = dict(interaction.data or {})
+        custom_id = data.get("custom_id")
+        log.log(
+            logging.WARNING if isinstance(friendly, NotAllowed) else logging.INFO,
+            "refused %s%s (guild %s, user %s): %s",
+            command,
+            f" {custom_id!r}" if custom_id else "",
+            interaction.guild_id,
+            interaction.user.id,
+            friendly.message,
+        )
     if friendly is not None:
         await reply_ephemeral(interaction, friendly.message)
         return
     incident = secrets.token_hex(4)
     original = getattr(error, "original", error)
-    command = interaction.command.qualified_name if interaction.command else "component"
     log.error(
         "incident %s in %s (guild %s, user %s)",
         incident,

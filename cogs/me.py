@@ -1,6 +1,8 @@
-"""/me: a member's own preferences (timezone, DM reminders)."""
+"""/me: a member's own preferences (timezone, DM reminders) and their own data."""
 
 from __future__ import annotations
+
+import io
 
 import discord
 from discord import app_commands
@@ -8,6 +10,7 @@ from discord.ext import commands
 
 from bot.bot import CohortBot
 from cogs._checks import guild_id_of
+from cogs._forget import ASK, ForgetButton, confirm_view, refuse_forged_press
 from cogs._options import timezone_autocomplete
 
 
@@ -45,6 +48,32 @@ class MeCog(commands.GroupCog, group_name="me", group_description="Your own Coho
         )
         await interaction.response.send_message(message, ephemeral=True)
 
+    @app_commands.command(name="data", description="Everything Cohort stores about you, as JSON")
+    async def data(self, interaction: discord.Interaction[CohortBot]) -> None:
+        guild_id = guild_id_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        data = await self.bot.services.member_data.export_json(guild_id, interaction.user.id)
+        await interaction.followup.send(
+            "Everything Cohort stores about you in this server. `/me forget` deletes it.",
+            file=discord.File(io.BytesIO(data), filename="cohort-my-data.json"),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="forget", description="Delete everything Cohort stores about you")
+    async def forget(self, interaction: discord.Interaction[CohortBot]) -> None:
+        guild_id = guild_id_of(interaction)
+        issued = int(self.bot.clock.now().timestamp())
+        await interaction.response.send_message(
+            ASK, view=confirm_view(guild_id, interaction.user.id, issued), ephemeral=True
+        )
+
 
 async def setup(bot: CohortBot) -> None:
+    bot.add_dynamic_items(ForgetButton)
+    bot.add_listener(refuse_forged_press, "on_interaction")
     await bot.add_cog(MeCog(bot))
+
+
+async def teardown(bot: CohortBot) -> None:
+    bot.remove_dynamic_items(ForgetButton)
+    bot.remove_listener(refuse_forged_press, "on_interaction")

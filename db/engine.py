@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -129,7 +129,15 @@ def head_revision() -> str:
 
 
 def _upgrade_to_head(connection: Connection) -> str:
+    if connection.dialect.name == "sqlite":
+        # A damaged page would otherwise surface as errors in whichever command reads it.
+        found = [str(row[0]) for row in connection.exec_driver_sql("PRAGMA quick_check(3)")]
+        if found != ["ok"]:
+            raise RuntimeError(f"the file is damaged ({'; '.join(found)[:200]})")
     command.upgrade(alembic_config(connection), "head")
+    # A database that reads but cannot be written (read-only file or role) would otherwise
+    # only fail at the first write, long after start-up: find out now.
+    connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
     version = MigrationContext.configure(connection).get_current_revision()
     return version or ""
 

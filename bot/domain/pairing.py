@@ -61,8 +61,15 @@ Algorithm.
    min-cost flow with convex load costs (sum of squares), or least-loaded first when large.
 
 Cost: ``O(H + P + D)`` plus a few BFS when a repeat-free pairing exists (the benchmark shapes:
-1,000 and 10,000 submissions × 2 reviewers with 8 rounds of history). The max-flow certificates
-are public as ``minimum_repeats_lower_bound``: a bound of 0 proves a repeat-free pairing exists.
+1,000 and 10,000 submissions × 2 reviewers with 8 rounds of history), each BFS
+``O(P + D + H)``. When repeats are forced: the exact solver (``S·P`` ≤ 250,000) runs at most
+``D`` primal-dual phases, each a Dijkstra ``O(E log V)`` plus a blocking flow ``O(V·E)`` on
+the sparse subgraph (``E ≈ S·(4k + 8)``, ``V = S + P``), and re-solves only when pricing finds
+a left-out edge; the large-instance fallback does one maximum flow (at most ``D`` BFS) per
+distinct history rank, of which there are at most ``2 · rounds``. ``assign_late`` and
+``reassign`` are the same machinery on the few requests they carry. Memory is ``O(H + D + P)``.
+The max-flow certificates are public as ``minimum_repeats_lower_bound``: a bound of 0 proves a
+repeat-free pairing exists.
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.repositories.guild_settings import GuildSettings
@@ -359,6 +360,13 @@ class CheckInsRepository:
         try:
             results = await self._write(batch)
         except Exception as exc:
+            if _locked(exc):
+                # Another writer holds the database: writing one by one would only wait again,
+                # and so would what queued meanwhile, past Discord's 3 s. All hear "busy" now.
+                waiting, self._queue = self._queue, []
+                for pending in [*batch, *waiting]:
+                    pending.settle(exc)
+                return
             if len(batch) == 1:
                 batch[0].settle(exc)
                 return
@@ -391,6 +399,11 @@ class CheckInsRepository:
         return [
             Recorded(written[id(p)], calendars[p.member], weeks.get(p.member, ())) for p in batch
         ]
+
+
+def _locked(error: BaseException) -> bool:
+    text = str(error).lower()
+    return isinstance(error, OperationalError) and ("locked" in text or "busy" in text)
 
 
 def _by_guild(members: set[tuple[int, int]]) -> dict[int, list[int]]:

@@ -9,6 +9,7 @@ from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.schema import guild_settings, member_preferences
+from db.schema.lifecycle import member_departures
 from db.schema.schedules import closed_dms, schedule_nudges, schedule_occurrences, schedules
 from db.upsert import upsert
 
@@ -46,7 +47,7 @@ class NudgeRepository:
         self, guild_id: int, now: datetime, closed_for: timedelta
     ) -> list[NudgeTarget]:
         """Members of the guild with reminders on, except those whose DMs refused us recently
-        and who have not touched their preferences since."""
+        and who have not touched their preferences since, and those who left the guild."""
         mp = member_preferences
         closed = exists().where(
             closed_dms.c.guild_id == mp.c.guild_id,
@@ -54,9 +55,14 @@ class NudgeRepository:
             closed_dms.c.noted_at >= mp.c.updated_at,
             closed_dms.c.noted_at > now - closed_for,
         )
+        # Members who left the guild keep their preferences but get no nudges.
+        left = exists().where(
+            member_departures.c.guild_id == mp.c.guild_id,
+            member_departures.c.user_id == mp.c.user_id,
+        )
         query = (
             select(mp.c.user_id, mp.c.timezone)
-            .where(mp.c.guild_id == guild_id, mp.c.reminders_enabled.is_(True), ~closed)
+            .where(mp.c.guild_id == guild_id, mp.c.reminders_enabled.is_(True), ~closed, ~left)
             .order_by(mp.c.user_id)
         )
         async with self._engine.connect() as conn:

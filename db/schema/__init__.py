@@ -6,7 +6,7 @@ both backends.
 
 from __future__ import annotations
 
-from db.schema import faq, goals, reviews, schedules
+from db.schema import faq, goals, lifecycle, reviews, schedules
 from db.schema.base import metadata
 from db.schema.core import bot_state, guild_settings, member_preferences
 
@@ -15,6 +15,7 @@ __all__ = [
     "faq",
     "goals",
     "guild_settings",
+    "lifecycle",
     "member_preferences",
     "metadata",
     "reviews",

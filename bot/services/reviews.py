@@ -1,0 +1,908 @@
+"""Peer-review exchange: submit, status, done, pause and resume, pairing a round, late
+submissions, and moving reviews when a reviewer steps back.
+
+A round is a study week. A member submits one link per round (submitting again updates it and
+keeps its reviewers). Pairing (a review-pairing schedule or ``/review pair``) gives each
+submission of a round its reviewers from the members who submitted that round and are not
+paused (bot.domain.pairing); early in a week (the first two days) it pairs the week that just
+ended, so the default Monday pairing takes the previous week's submissions. A round is paired
+once: pairing again only tops up what is new, and a submission that arrives after its round was
+paired is assigned at once to the least-loaded reviewers. When a reviewer pauses or leaves the
+server, their open reviews move to others.
+
+Changes to one guild's rounds run one at a time (a lock per guild), so a pairing, a late
+submission and a reassignment never interleave; the database's unique keys keep one submission
+per member and round and one assignment per reviewer and submission in any case.
+
+Nothing here imports discord: posts and DMs are plain data (``Notice``) delivered through the
+publisher the Discord side attaches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import math
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from bot.clock import Clock
+from bot.domain import pairing
+from bot.domain.weeks import StudyWeek
+from bot.errors import InvalidInput, NotFound
+from bot.scheduler import DmsClosed
+from bot.services.announcements import Pairing, Post, timestamp
+from bot.services.goals import clean_text, study_week
+from db.repositories.guild_settings import GuildSettings, GuildSettingsRepository
+from db.repositories.reviews import (
+    FEEDBACK_MAX,
+    LINK_MAX,
+    NOTE_MAX,
+    TITLE_MAX,
+    NewReview,
+    Pause,
+    Review,
+    ReviewsRepository,
+    Submission,
+)
+
+log = logging.getLogger(__name__)
+
+PAUSE_WEEKS_MAX = 12
+#: How long a reviewer has for a review, from the moment it was assigned.
+REVIEW_TIME = timedelta(days=7)
+#: A pairing this early in a week is for the week that just ended.
+PAIRING_LOOKBACK = timedelta(days=2)
+#: Earlier rounds that count as history for repeat avoidance.
+HISTORY_ROUNDS = 52
+MESSAGE_LIMIT = 2000
+#: Discord accepts at most 100 users in a message's allowed mentions.
+MENTIONS_PER_MESSAGE = 100
+MAX_SUGGESTIONS = 25
+MAX_LISTED = 10
+
+NO_SUCH_REVIEW = (
+    "There's no review of yours for that submission — pick one from the list as you type."
+)
+BAD_LINK = "The link must be a web address starting with http:// or https://."
+
+_MARKDOWN = re.compile(r"([\\*_~`|>#\-\[\]()<])")
+_MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def valid_link(text: str) -> str:
+    """An http(s) address with a host: no spaces, controls, angle brackets or credentials."""
+    link = text.strip()
+    if not link:
+        raise InvalidInput("Paste the link to your work, for example https://github.com/you/app.")
+    if len(link) > LINK_MAX:
+        raise InvalidInput(f"A link is at most {LINK_MAX} characters (yours has {len(link)}).")
+    if any(ch.isspace() or ch in '<>"\\`' or unicodedata.category(ch)[0] == "C" for ch in link):
+        raise InvalidInput(
+            "A link can't contain spaces, quotes, angle brackets or hidden characters."
+        )
+    try:
+        parts = urlsplit(link)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        raise InvalidInput(BAD_LINK) from None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        raise InvalidInput(BAD_LINK)
+    if parts.username is not None or parts.password is not None:
+        raise InvalidInput("A link can't contain a user name or password (the part before @).")
+    return link
+
+
+def _optional_text(text: str | None, limit: int, what: str) -> str | None:
+    if text is None:
+        return None
+    cleaned = clean_text(text)
+    if len(cleaned) > limit:
+        raise InvalidInput(f"The {what} is at most {limit} characters (yours has {len(cleaned)}).")
+    return cleaned or None
+
+
+def valid_title(text: str | None) -> str | None:
+    return _optional_text(text, TITLE_MAX, "title")
+
+
+def valid_note(text: str | None) -> str | None:
+    return _optional_text(text, NOTE_MAX, "note")
+
+
+def valid_feedback(text: str | None) -> str | None:
+    return _optional_text(text, FEEDBACK_MAX, "feedback")
+
+
+def valid_weeks(weeks: int) -> int:
+    if not 1 <= weeks <= PAUSE_WEEKS_MAX:
+        raise InvalidInput(f"A pause lasts 1 to {PAUSE_WEEKS_MAX} weeks.")
+    return weeks
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def inert(text: str) -> str:
+    """Member text made safe to post: markdown shown literally, no mention can render."""
+    return _MASS_MENTION.sub("@\u200b\\1", _MARKDOWN.sub(r"\\\1", text))
+
+
+def mention(user_id: int) -> str:
+    # Reviews by members who asked to be forgotten keep their feedback under a non-positive id.
+    return f"<@{user_id}>" if user_id > 0 else "a former member"
+
+
+def submission_label(submission: Submission) -> str:
+    if submission.title:
+        return f"**{inert(submission.title)}**"
+    return f"submission #{submission.id}"
+
+
+def submission_line(submission: Submission, reviewer_ids: Sequence[int]) -> str:
+    who = ", ".join(mention(r) for r in reviewer_ids) if reviewer_ids else "no reviewer yet"
+    return (
+        f"• {submission_label(submission)} by {mention(submission.user_id)} "
+        f"<{submission.url}> → {who}"
+    )
+
+
+def review_item(review: Review, now: datetime) -> str:
+    """A review someone owes, in one line (for status, nudges and DMs)."""
+    sub = review.submission
+    when = (
+        f"overdue since {timestamp(review.due_at, 'R')}"
+        if review.overdue(now)
+        else f"due {timestamp(review.due_at, 'R')}"
+    )
+    return f"{submission_label(sub)} by {mention(sub.user_id)} — <{sub.url}> · {when}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _week_text(week: date) -> str:
+    """'week of 16 Nov' (English whatever the process locale)."""
+    return f"week of {week.day} {_MONTHS[week.month - 1]}"
+
+
+def pack(
+    header: str, lines: Sequence[tuple[str, frozenset[int]]], header_users: Iterable[int] = ()
+) -> list[Post]:
+    """The header and lines (each with the users it mentions) in as few posts as Discord's
+    limits allow: at most 2000 characters and 100 mentioned users each. Each post pings
+    exactly the users it mentions."""
+    posts: list[Post] = []
+    text = header[:MESSAGE_LIMIT]
+    users: set[int] = set(header_users)
+    for line, line_users in lines:
+        if text and (
+            len(text) + 1 + len(line) > MESSAGE_LIMIT
+            or len(users | line_users) > MENTIONS_PER_MESSAGE
+        ):
+            posts.append(Post(content=text, user_ids=tuple(sorted(users))))
+            text, users = "", set()
+        text = f"{text}\n{line}" if text else line[:MESSAGE_LIMIT]
+        users |= line_users
+    if text:
+        posts.append(Post(content=text, user_ids=tuple(sorted(users))))
+    return posts
+
+
+# --------------------------------------------------------------------------- delivery
+
+
+class ReviewPublisher(Protocol):
+    """Posts and DMs on the Discord side (cogs._publisher.DiscordPublisher is one)."""
+
+    async def post(self, guild_id: int, channel_id: int, post: Post, nonce: str) -> int: ...
+
+    async def direct_message(self, user_id: int, text: str, nonce: str) -> None: ...
+
+    def guild_name(self, guild_id: int) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class ChannelNotice:
+    guild_id: int
+    channel_id: int
+    post: Post
+    nonce: str
+
+
+@dataclass(frozen=True)
+class DirectNotice:
+    """A DM; ``fallback`` is posted instead when the member's DMs are closed."""
+
+    guild_id: int
+    user_id: int
+    text: str
+    nonce: str
+    fallback: ChannelNotice | None = None
+
+
+Notice = ChannelNotice | DirectNotice
+
+
+@dataclass(frozen=True)
+class Delivered:
+    message_ids: tuple[int, ...] = ()
+    dms: int = 0
+    failed: int = 0
+
+
+def _nonce(*parts: object) -> str:
+    """A message nonce (Discord allows 25 characters) that is the same for a retried post."""
+    return "rv" + hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()[:23]
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Submitted:
+    submission: Submission
+    created: bool
+    week: StudyWeek
+    # Everyone on the submission now (kept ones and any assigned just now).
+    reviews: tuple[Review, ...]
+    # Assigned by this call (the round had been paired already).
+    assigned: tuple[Review, ...] = ()
+    # The round was paired but nobody could review it yet.
+    waiting: bool = False
+    paused_until: datetime | None = None
+    notices: tuple[Notice, ...] = ()
+
+
+@dataclass(frozen=True)
+class Status:
+    week: StudyWeek
+    submission: Submission | None
+    reviews: tuple[Review, ...]
+    owed: tuple[Review, ...]
+    pause: Pause | None
+    paired: bool
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Completed:
+    review: Review
+    newly: bool
+    # How the author hears of it: "dm", "channel", or None (no way to tell them).
+    told_by: str | None = None
+    channel_id: int | None = None
+    notices: tuple[Notice, ...] = ()
+
+
+@dataclass(frozen=True)
+class SteppedBack:
+    """Open reviews of a member who paused or left: moved to others, or kept (nobody else
+    could take them; a member who left has them dropped instead)."""
+
+    moved: tuple[Review, ...] = ()
+    kept: tuple[Review, ...] = ()
+    dropped: int = 0
+    notices: tuple[Notice, ...] = ()
+
+
+@dataclass(frozen=True)
+class Paused:
+    until: datetime
+    stepped_back: SteppedBack
+
+
+@dataclass(frozen=True)
+class PairOutcome:
+    week: StudyWeek
+    # False: the round had been paired before (this call only topped it up).
+    first: bool
+    submissions: int
+    pool: int
+    per_submission: int
+    reviewers_each: int
+    assigned: tuple[Review, ...]
+    unpaired: tuple[Submission, ...]
+    current_week: bool
+    due_at: datetime | None
+    channel_id: int | None
+    notices: tuple[Notice, ...] = ()
+    lines: tuple[str, ...] = ()
+    involved: tuple[int, ...] = ()
+
+    @property
+    def summary(self) -> str:
+        return pairing_summary(self)
+
+
+def pairing_summary(outcome: PairOutcome) -> str:
+    """What a pairing did, in plain words (for the moderator and the scheduled post)."""
+    week = _week_text(outcome.week.key)
+    n, k = outcome.submissions, outcome.reviewers_each
+    if n == 0:
+        return f"No peer-review submissions for the {week} — nothing to pair."
+    if not outcome.assigned and not outcome.first and not outcome.unpaired:
+        return (
+            f"The {week} was paired already and there was nothing new to pair. "
+            "Later submissions get reviewers as they arrive."
+        )
+    parts: list[str] = []
+    if outcome.assigned:
+        paired = len({r.submission.id for r in outcome.assigned})
+        parts.append(
+            f"Paired {_plural(paired, 'submission')} for the {week}: {_plural(k, 'reviewer')} each."
+        )
+        if outcome.due_at is not None:
+            parts.append(f"Reviews are due {timestamp(outcome.due_at, 'R')}.")
+        if k < outcome.per_submission:
+            parts.append(
+                f"(Only {_plural(outcome.pool, 'member')} can review this round, so each "
+                f"submission gets {k} instead of {outcome.per_submission}.)"
+            )
+    if outcome.unpaired:
+        authors = ", ".join(mention(s.user_id) for s in outcome.unpaired[:MAX_LISTED])
+        more = (
+            f" and {len(outcome.unpaired) - MAX_LISTED} more"
+            if len(outcome.unpaired) > MAX_LISTED
+            else ""
+        )
+        if outcome.pool < 2:
+            why = "a review exchange needs at least two members who submitted and are not paused"
+            if n == 1:
+                start = f"Only one submission for the {week} ({authors})"
+            else:
+                start = (
+                    f"{_plural(n, 'submission')} for the {week} ({authors}{more}) but only "
+                    f"{_plural(outcome.pool, 'member')} free to review"
+                )
+        else:
+            why = "there aren't enough other reviewers for them"
+            start = f"Not paired yet: {authors}{more}"
+        then = (
+            "They get reviewers as soon as someone else submits this week."
+            if outcome.current_week
+            else "Submit again this week to join this week's round."
+        )
+        parts.append(f"{start}: {why}. {then}")
+    return " ".join(parts)
+
+
+# --------------------------------------------------------------------------- the service
+
+
+class ReviewService:
+    def __init__(
+        self, reviews: ReviewsRepository, settings: GuildSettingsRepository, clock: Clock
+    ) -> None:
+        self._reviews = reviews
+        self._settings = settings
+        self._clock = clock
+        self._publisher: ReviewPublisher | None = None
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    def attach_publisher(self, publisher: ReviewPublisher) -> None:
+        self._publisher = publisher
+
+    # -- members -----------------------------------------------------------------------------
+
+    async def current_week(self, guild_id: int) -> StudyWeek:
+        return study_week(await self._settings.get(guild_id), self._clock.now())
+
+    async def submit(
+        self,
+        guild_id: int,
+        user_id: int,
+        link: str,
+        title: str | None = None,
+        note: str | None = None,
+    ) -> Submitted:
+        """File (or update) the member's submission of this week's round. In a round that was
+        paired already it gets its reviewers at once (least-loaded first)."""
+        url = valid_link(link)
+        clean_title, clean_note = valid_title(title), valid_note(note)
+        async with self._locks[guild_id]:
+            settings = await self._settings.get(guild_id)
+            now = self._clock.now()
+            week = study_week(settings, now)
+            # Using Cohort again means the member is back in the server.
+            await self._reviews.clear_pause(guild_id, user_id, reason="left")
+            submission, created = await self._reviews.submit(
+                guild_id, user_id, week.key, url, clean_title, clean_note, now
+            )
+            assigned: tuple[Review, ...] = ()
+            waiting = False
+            notices: tuple[Notice, ...] = ()
+            if await self._reviews.is_paired(guild_id, week.key):
+                assigned, waiting, notices = await self._late(settings, week, submission, now)
+            reviews = tuple(await self._reviews.reviews_of(guild_id, submission.id))
+            pause = await self._reviews.pause_of(guild_id, user_id)
+        return Submitted(
+            submission,
+            created,
+            week,
+            reviews,
+            assigned,
+            waiting,
+            pause.until if pause and pause.reason == "paused" else None,
+            notices,
+        )
+
+    async def status(self, guild_id: int, user_id: int) -> Status:
+        """The member's latest submission (this round or the last) with its reviewers, and
+        the reviews they owe."""
+        settings = await self._settings.get(guild_id)
+        now = self._clock.now()
+        week = study_week(settings, now)
+        submission = await self._reviews.latest_submission(guild_id, user_id, week.previous().key)
+        reviews: tuple[Review, ...] = ()
+        paired = False
+        if submission is not None:
+            reviews = tuple(await self._reviews.reviews_of(guild_id, submission.id))
+            paired = await self._reviews.is_paired(guild_id, submission.round_key)
+        owed = tuple(await self._reviews.owed(guild_id, [user_id]))
+        pause = await self._reviews.pause_of(guild_id, user_id)
+        if pause is not None and pause.until is not None and pause.until <= now:
+            pause = None
+        return Status(week, submission, reviews, owed, pause, paired, now)
+
+    async def owed_suggestions(self, guild_id: int, user_id: int, typed: str) -> list[Review]:
+        """Reviews the member owes matching what was typed (for autocomplete)."""
+        needle = clean_text(typed).casefold()
+        owed = await self._reviews.owed(guild_id, [user_id])
+        return [
+            r
+            for r in owed
+            if not needle
+            or needle in (r.submission.title or "").casefold()
+            or needle in r.submission.url.casefold()
+            or needle == str(r.submission.id)
+        ][:MAX_SUGGESTIONS]
+
+    async def done(
+        self, guild_id: int, user_id: int, submission_id: int, feedback: str | None = None
+    ) -> Completed:
+        """Record the member's review of a submission; the author is told (by DM when they
+        turned reminders on, else in the reviews channel)."""
+        text = valid_feedback(feedback)
+        outcome = await self._reviews.complete(
+            guild_id, user_id, submission_id, text, self._clock.now()
+        )
+        if outcome is None:
+            raise NotFound(NO_SUCH_REVIEW)
+        review, newly = outcome
+        if not newly:
+            return Completed(review, False)
+        settings = await self._settings.get(guild_id)
+        told_by, notices = await self._tell_author(settings, review)
+        return Completed(review, True, told_by, _channel(settings), notices)
+
+    async def pause(self, guild_id: int, user_id: int, weeks: int) -> Paused:
+        """No reviews for the member until then; their open reviews move to others."""
+        until = self._clock.now() + timedelta(weeks=valid_weeks(weeks))
+        async with self._locks[guild_id]:
+            await self._reviews.set_pause(guild_id, user_id, until, "paused", self._clock.now())
+            stepped = await self._step_back(guild_id, user_id, drop=False)
+        return Paused(until, stepped)
+
+    async def resume(self, guild_id: int, user_id: int) -> bool:
+        """Back in reviewer pools; False when the member was not paused."""
+        return await self._reviews.clear_pause(guild_id, user_id)
+
+    async def member_left(self, guild_id: int, user_id: int) -> SteppedBack:
+        """Out of future pools until they use Cohort again; open reviews move to others."""
+        async with self._locks[guild_id]:
+            await self._reviews.set_pause(guild_id, user_id, None, "left", self._clock.now())
+            return await self._step_back(guild_id, user_id, drop=True)
+
+    # -- pairing -----------------------------------------------------------------------------
+
+    async def round_to_pair(self, guild_id: int, at: datetime | None = None) -> StudyWeek:
+        """The week a pairing at `at` is for: the one that just ended when `at` falls in the
+        first two days of a week, else the current one."""
+        settings = await self._settings.get(guild_id)
+        return _round_at(settings, at or self._clock.now())
+
+    async def pair(
+        self, guild_id: int, *, at: datetime | None = None, by: int | None = None
+    ) -> PairOutcome:
+        """Pair a round (see ``round_to_pair``). Again: only what has fewer reviewers than it
+        should (new submissions, or ones the pool was too small for) is topped up."""
+        async with self._locks[guild_id]:
+            settings = await self._settings.get(guild_id)
+            now = self._clock.now()
+            week = _round_at(settings, at or now)
+            current = study_week(settings, now).key == week.key
+            subs = await self._reviews.round_submissions(guild_id, week.key)
+            first = not await self._reviews.is_paired(guild_id, week.key)
+            existing = await self._reviews.round_reviews(guild_id, week.key)
+            pool = await self._pool(guild_id, subs, now)
+            n = settings.reviewers_per_submission
+            result = pairing.pair_round(
+                [pairing.Submission(s.id, s.user_id) for s in subs],
+                pool,
+                n,
+                await self._history(guild_id, week, [s.user_id for s in subs]),
+                _seed(guild_id, week.key),
+                [pairing.Assignment(r.submission.id, r.reviewer_id) for r in existing],
+            )
+            due = now + REVIEW_TIME
+            added = await self._reviews.assign(
+                guild_id,
+                [NewReview(a.submission_id, a.reviewer_id) for a in result.assignments],
+                now,
+                due,
+            )
+            if subs:
+                await self._reviews.mark_paired(guild_id, week.key, now, by)
+        by_id = {s.id: s for s in subs}
+        unpaired = tuple(by_id[i] for i in result.unpaired_submission_ids if i in by_id)
+        if not first and not added:
+            unpaired = ()  # told when the round was paired; nothing changed since
+        channel_id = _channel(settings)
+        outcome = PairOutcome(
+            week=week,
+            first=first,
+            submissions=len(subs),
+            pool=len(pool),
+            per_submission=n,
+            reviewers_each=result.reviewers_per_submission,
+            assigned=tuple(added),
+            unpaired=unpaired,
+            current_week=current,
+            due_at=due if added else None,
+            channel_id=channel_id,
+        )
+        lines = _assignment_lines(added)
+        # The summary names the submissions left waiting; the lines name everyone paired.
+        named = {s.user_id for s in unpaired[:MAX_LISTED]}
+        involved = set(named).union(*(users for _, users in lines))
+        notices: list[Notice] = []
+        if channel_id is not None and (added or unpaired):
+            header = f"**Peer review.** {outcome.summary}"
+            if added:
+                header += " Mark each review with `/review done`."
+            for i, post in enumerate(pack(header, lines, named)):
+                nonce = _nonce("pair", guild_id, week.key, _ids(added), i)
+                notices.append(ChannelNotice(guild_id, channel_id, post, nonce))
+        notices += await self._dm_reviewers(guild_id, added, "pair")
+        return replace(
+            outcome,
+            notices=tuple(notices),
+            lines=tuple(line for line, _ in lines),
+            involved=tuple(sorted(involved)),
+        )
+
+    async def scheduled_pairing(self, guild_id: int, fire_at: datetime) -> Pairing:
+        """The review-pairing schedule's hook: pair, post the assignments in the reviews
+        channel, DM reviewers; the schedule's own post carries the summary."""
+        outcome = await self.pair(guild_id, at=fire_at)
+        delivered = await self.deliver(outcome.notices)
+        text = outcome.summary
+        if outcome.lines and (outcome.channel_id is None or not delivered.message_ids):
+            # Nowhere to post the list: the schedule's post shows it (embeds never ping).
+            listed = "\n".join(outcome.lines)
+            return Pairing(f"{text}\n\n{listed}"[:4000], user_ids=outcome.involved)
+        if delivered.message_ids and outcome.channel_id is not None:
+            text += f" The assignments are in <#{outcome.channel_id}>."
+        return Pairing(text)
+
+    # -- figures for other features ----------------------------------------------------------
+
+    async def reviews_done(self, guild_id: int, start: datetime, end: datetime) -> int:
+        """Reviews marked done in [start, end) (the weekly summary's count)."""
+        return await self._reviews.done_between(guild_id, start, end)
+
+    async def pending_reviews(self, guild_id: int, user_ids: Sequence[int]) -> dict[int, list[str]]:
+        """Each member's open reviews, one line each (for DM nudges)."""
+        now = self._clock.now()
+        out: dict[int, list[str]] = {}
+        for review in await self._reviews.owed(guild_id, user_ids):
+            out.setdefault(review.reviewer_id, []).append(review_item(review, now))
+        return out
+
+    async def overdue(self, guild_id: int) -> list[Review]:
+        """Open reviews past their due time, oldest first."""
+        return await self._reviews.overdue(guild_id, self._clock.now())
+
+    # -- delivery ----------------------------------------------------------------------------
+
+    async def deliver(self, notices: Iterable[Notice]) -> Delivered:
+        """Post and DM; a failure is logged and counted, never raised (the change is made)."""
+        publisher = self._publisher
+        notices = list(notices)
+        if publisher is None:
+            if notices:
+                log.warning("no publisher attached: %s review notices not sent", len(notices))
+            return Delivered(failed=len(notices))
+        ids: list[int] = []
+        dms = failed = 0
+        for notice in notices:
+            if isinstance(notice, DirectNotice):
+                try:
+                    await publisher.direct_message(notice.user_id, notice.text, notice.nonce)
+                    dms += 1
+                    continue
+                except DmsClosed:
+                    if notice.fallback is None:
+                        continue
+                    notice = notice.fallback
+                except Exception:
+                    log.warning("review DM to %s failed", notice.user_id, exc_info=True)
+                    failed += 1
+                    continue
+            try:
+                ids.append(
+                    await publisher.post(
+                        notice.guild_id, notice.channel_id, notice.post, notice.nonce
+                    )
+                )
+            except Exception:
+                log.warning("review post in channel %s failed", notice.channel_id, exc_info=True)
+                failed += 1
+        return Delivered(tuple(ids), dms, failed)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    async def _pool(self, guild_id: int, subs: Sequence[Submission], now: datetime) -> list[int]:
+        authors = sorted({s.user_id for s in subs})
+        away = await self._reviews.away(guild_id, authors, now)
+        return [a for a in authors if a not in away]
+
+    async def _history(
+        self, guild_id: int, week: StudyWeek, members: Sequence[int]
+    ) -> list[pairing.PastPair]:
+        since = week.key - timedelta(weeks=HISTORY_ROUNDS)
+        past = await self._reviews.history(guild_id, week.key, since, members)
+        return [
+            pairing.PastPair(p.reviewer_id, p.author_id, _rounds_between(p.round_key, week.key))
+            for p in past
+        ]
+
+    async def _late(
+        self, settings: GuildSettings, week: StudyWeek, submission: Submission, now: datetime
+    ) -> tuple[tuple[Review, ...], bool, tuple[Notice, ...]]:
+        """Reviewers for a submission to a round that was paired already (caller holds the
+        lock). Submissions of the round still waiting for reviewers are topped up too."""
+        guild_id = settings.guild_id
+        subs = await self._reviews.round_submissions(guild_id, week.key)
+        existing = await self._reviews.round_reviews(guild_id, week.key)
+        pool = await self._pool(guild_id, subs, now)
+        n = settings.reviewers_per_submission
+        k = max(0, min(n, len(pool) - 1))
+        have: dict[int, int] = defaultdict(int)
+        for r in existing:
+            have[r.submission.id] += 1
+        if k == 0 or have[submission.id] >= k:
+            return (), have[submission.id] == 0, ()
+        domain_subs = [pairing.Submission(s.id, s.user_id) for s in subs]
+        current = [pairing.Assignment(r.submission.id, r.reviewer_id) for r in existing]
+        history = await self._history(guild_id, week, [s.user_id for s in subs])
+        seed = _seed(guild_id, week.key, submission.id)
+        if any(have[s.id] < k for s in subs if s.id != submission.id):
+            result = pairing.pair_round(domain_subs, pool, n, history, seed, current)
+        else:
+            target = pairing.Submission(submission.id, submission.user_id)
+            result = pairing.assign_late(target, domain_subs, pool, n, history, current, seed)
+        added = tuple(
+            await self._reviews.assign(
+                guild_id,
+                [NewReview(a.submission_id, a.reviewer_id) for a in result.assignments],
+                now,
+                now + REVIEW_TIME,
+            )
+        )
+        waiting = (
+            not any(r.submission.id == submission.id for r in added) and not have[submission.id]
+        )
+        notices: list[Notice] = []
+        channel_id = _channel(settings)
+        if added and channel_id is not None:
+            lines = _assignment_lines(added)
+            header = (
+                f"**Peer review — {_week_text(week.key)}:** new reviewers for a late submission."
+            )
+            for i, post in enumerate(pack(header, lines)):
+                notices.append(
+                    ChannelNotice(
+                        guild_id, channel_id, post, _nonce("late", guild_id, _ids(added), i)
+                    )
+                )
+        notices += await self._dm_reviewers(guild_id, added, "late")
+        return added, waiting, tuple(notices)
+
+    async def _step_back(self, guild_id: int, user_id: int, *, drop: bool) -> SteppedBack:
+        """Move the member's open reviews to others (caller holds the lock)."""
+        owed = await self._reviews.owed(guild_id, [user_id])
+        if not owed:
+            return SteppedBack()
+        settings = await self._settings.get(guild_id)
+        now = self._clock.now()
+        by_round: dict[date, list[Review]] = defaultdict(list)
+        for review in owed:
+            by_round[review.submission.round_key].append(review)
+        moved: list[Review] = []
+        kept: list[Review] = []
+        for round_key, pending in sorted(by_round.items()):
+            week = StudyWeek(round_key, study_week(settings, now).tz)
+            subs = await self._reviews.round_submissions(guild_id, round_key)
+            existing = await self._reviews.round_reviews(guild_id, round_key)
+            pool = [m for m in await self._pool(guild_id, subs, now) if m != user_id]
+            result = pairing.reassign(
+                [pairing.Assignment(r.submission.id, user_id) for r in pending],
+                [pairing.Submission(s.id, s.user_id) for s in subs],
+                pool,
+                await self._history(guild_id, week, [s.user_id for s in subs]),
+                [pairing.Assignment(r.submission.id, r.reviewer_id) for r in existing],
+                _seed(guild_id, round_key, user_id),
+            )
+            covered = {a.submission_id for a in result.assignments}
+            replaced = [r.id for r in pending if r.submission.id in covered]
+            moved += await self._reviews.assign(
+                guild_id,
+                [NewReview(a.submission_id, a.reviewer_id) for a in result.assignments],
+                now,
+                now + REVIEW_TIME,
+                replacing=replaced,
+            )
+            kept += [r for r in pending if r.submission.id not in covered]
+        dropped = 0
+        if drop and kept:
+            dropped = await self._reviews.drop_open(guild_id, [r.id for r in kept])
+            kept = []
+        notices: list[Notice] = []
+        channel_id = _channel(settings)
+        if moved and channel_id is not None:
+            lines = _assignment_lines(moved)
+            header = (
+                "**Peer review:** a reviewer stepped back, so these reviews have new reviewers."
+            )
+            for i, post in enumerate(pack(header, lines)):
+                notices.append(
+                    ChannelNotice(
+                        guild_id, channel_id, post, _nonce("move", guild_id, _ids(moved), i)
+                    )
+                )
+        notices += await self._dm_reviewers(guild_id, moved, "move")
+        return SteppedBack(tuple(moved), tuple(kept), dropped, tuple(notices))
+
+    async def _dm_reviewers(self, guild_id: int, added: Sequence[Review], why: str) -> list[Notice]:
+        """One DM per reviewer with reminders on, listing their new reviews."""
+        if not added:
+            return []
+        by_reviewer: dict[int, list[Review]] = defaultdict(list)
+        for review in added:
+            by_reviewer[review.reviewer_id].append(review)
+        opted_in = await self._reviews.reminders_on(guild_id, list(by_reviewer))
+        group = self._group_name(guild_id)
+        now = self._clock.now()
+        notices: list[Notice] = []
+        for reviewer_id in sorted(opted_in):
+            mine = by_reviewer[reviewer_id]
+            lines = [f"You have {_plural(len(mine), 'new peer review')} in **{inert(group)}**:"]
+            for review in mine[:MAX_LISTED]:
+                lines.append(f"• {review_item(review, now)}")
+                if review.submission.note:
+                    lines.append(f"  Note: {inert(review.submission.note)}")
+            if len(mine) > MAX_LISTED:
+                lines.append(f"• … and {len(mine) - MAX_LISTED} more: see `/review status`.")
+            lines.append("When you're done, use `/review done` in the server.")
+            lines.append("-# You get these because you turned on `/me reminders`.")
+            text = "\n".join(lines)[:MESSAGE_LIMIT]
+            notices.append(
+                DirectNotice(
+                    guild_id, reviewer_id, text, _nonce(why, guild_id, reviewer_id, _ids(mine))
+                )
+            )
+        return notices
+
+    async def _tell_author(
+        self, settings: GuildSettings, review: Review
+    ) -> tuple[str | None, tuple[Notice, ...]]:
+        guild_id = settings.guild_id
+        sub = review.submission
+        feedback = f"\n> {inert(review.feedback)}" if review.feedback else ""
+        channel_id = _channel(settings)
+        public: ChannelNotice | None = None
+        if channel_id is not None:
+            text = (
+                f"{mention(sub.user_id)}: {mention(review.reviewer_id)} finished reviewing "
+                f"{submission_label(sub)} <{sub.url}>.{feedback}"
+            )
+            public = ChannelNotice(
+                guild_id,
+                channel_id,
+                Post(content=text[:MESSAGE_LIMIT], user_ids=(sub.user_id,)),
+                _nonce("done", guild_id, review.id),
+            )
+        if await self._reviews.reminders_on(guild_id, [sub.user_id]):
+            group = inert(self._group_name(guild_id))
+            text = (
+                f"{mention(review.reviewer_id)} finished reviewing your submission "
+                f"{submission_label(sub)} in **{group}**: <{sub.url}>{feedback}"
+            )
+            dm = DirectNotice(
+                guild_id,
+                sub.user_id,
+                text[:MESSAGE_LIMIT],
+                _nonce("done-dm", guild_id, review.id),
+                public,
+            )
+            return "dm", (dm,)
+        if public is not None:
+            return "channel", (public,)
+        return None, ()
+
+    def _group_name(self, guild_id: int) -> str:
+        name = self._publisher.guild_name(guild_id) if self._publisher else None
+        return name or "your study group"
+
+
+def _round_at(settings: GuildSettings, at: datetime) -> StudyWeek:
+    week = study_week(settings, at)
+    return week.previous() if at - week.start_utc < PAIRING_LOOKBACK else week
+
+
+def _channel(settings: GuildSettings) -> int | None:
+    """Where review posts go: the reviews channel, else the announcements channel."""
+    return settings.reviews_channel_id or settings.announcements_channel_id
+
+
+def _rounds_between(earlier: date, later: date) -> int:
+    """How many rounds ago `earlier` was (keys may drift when the week start changed)."""
+    return max(1, math.ceil((later - earlier).days / 7))
+
+
+def _seed(guild_id: int, round_key: date, *more: int) -> int:
+    """The same pairing for the same round, whenever and wherever it runs."""
+    text = ":".join(map(str, (guild_id, round_key.isoformat(), *more)))
+    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
+
+
+def _ids(reviews: Sequence[Review]) -> str:
+    return ",".join(str(r.id) for r in reviews)
+
+
+def _assignment_lines(added: Sequence[Review]) -> list[tuple[str, frozenset[int]]]:
+    """One line per submission with its new reviewers, and the users the line mentions."""
+    by_sub: dict[int, list[Review]] = defaultdict(list)
+    for review in added:
+        by_sub[review.submission.id].append(review)
+    lines: list[tuple[str, frozenset[int]]] = []
+    for reviews in sorted(by_sub.values(), key=lambda rs: rs[0].submission.id):
+        sub = reviews[0].submission
+        reviewers = sorted(r.reviewer_id for r in reviews)
+        lines.append((submission_line(sub, reviewers), frozenset({sub.user_id, *reviewers})))
+    return lines
+
+
+__all__ = [
+    "BAD_LINK",
+    "NO_SUCH_REVIEW",
+    "ChannelNotice",
+    "Completed",
+    "Delivered",
+    "DirectNotice",
+    "Notice",
+    "PairOutcome",
+    "Paused",
+    "ReviewPublisher",
+    "ReviewService",
+    "Status",
+    "SteppedBack",
+    "Submitted",
+]

@@ -1,0 +1,493 @@
+"""The FAQ through its service: ranking kept in step, the queue, learning, import and export."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from bot.clock import FrozenClock
+from bot.domain.text import terms
+from bot.errors import InvalidInput, LimitReached, NotFound
+from bot.services import faq as faq_module
+from bot.services.faq import (
+    IMPORT_MAX_BYTES,
+    MAX_ALIASES,
+    Answer,
+    FaqService,
+    Queued,
+    parse_exchange,
+)
+from db.engine import Database
+from db.repositories.faq import FaqRepository
+from db.repositories.member_preferences import MemberPreferencesRepository
+
+GUILD = 1_100_000_000_000_000_001
+OTHER_GUILD = 1_100_000_000_000_000_009
+SAM = 1_200_000_000_000_000_002
+ADA = 1_200_000_000_000_000_003
+MIA = 1_200_000_000_000_000_004
+CHANNEL = 1_300_000_000_000_000_001
+MESSAGE = 1_400_000_000_000_000_001
+
+COST_ANSWER = "A monthly subscription; financial aid exists for those who qualify."
+
+
+def make_service(database: Database, clock: FrozenClock, **kwargs: object) -> FaqService:
+    return FaqService(
+        FaqRepository(database.engine),
+        MemberPreferencesRepository(database.engine),
+        clock,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def service(database: Database, clock: FrozenClock) -> FaqService:
+    return make_service(database, clock)
+
+
+async def seed(service: FaqService) -> dict[str, int]:
+    cost = await service.add(
+        GUILD, MIA, "How much does the certificate cost?", COST_ANSWER, "What is the price?"
+    )
+    time = await service.add(
+        GUILD, MIA, "How long does the certificate take?", "About seven months at 6 h a week."
+    )
+    git = await service.add(GUILD, MIA, "Will I learn Git and GitHub?", "Yes, in course 2.")
+    return {"cost": cost.id, "time": time.id, "git": git.id}
+
+
+def exchange(*entries: object, version: object = 1) -> bytes:
+    return json.dumps({"version": version, "entries": list(entries)}).encode()
+
+
+# ------------------------------------------------------------------------------------- ask
+
+
+async def test_a_confident_question_gets_the_entry_and_counts_its_use(service: FaqService) -> None:
+    ids = await seed(service)
+    result = await service.ask(GUILD, SAM, "how much does the cert cost??", CHANNEL)
+    assert isinstance(result, Answer) and result.entry.id == ids["cost"]
+    assert result.entry.usage_count == 1 and result.confidence >= 0.48
+    assert all(r.id != ids["cost"] for r in result.related)
+
+
+async def test_an_unconfident_question_joins_the_queue(service: FaqService) -> None:
+    await seed(service)
+    result = await service.ask(GUILD, SAM, "Can I bring my dog to the meetup?", CHANNEL)
+    assert isinstance(result, Queued)
+    assert result.item.reason == "unanswered" and result.item.ask_count == 1
+    assert result.item.askers[0].user_id == SAM and result.item.askers[0].channel_id == CHANNEL
+
+
+async def test_an_empty_faq_queues_everything(service: FaqService) -> None:
+    assert isinstance(await service.ask(GUILD, SAM, "How much does it cost?", CHANNEL), Queued)
+
+
+async def test_questions_that_are_too_short_long_or_wordless_are_refused(
+    service: FaqService,
+) -> None:
+    for question in ("", "hi", "?!?!", "💸💸💸", "x" * 301):
+        with pytest.raises(InvalidInput):
+            await service.ask(GUILD, SAM, question, CHANNEL)
+    assert await service.open_count(GUILD) == 0
+
+
+async def test_duplicates_merge_whatever_their_case_accents_and_punctuation(
+    service: FaqService,
+) -> None:
+    first = await service.ask(GUILD, SAM, "Qué es el café?", CHANNEL)
+    second = await service.ask(GUILD, ADA, "que ES el   cafe", CHANNEL)
+    assert isinstance(first, Queued) and isinstance(second, Queued)
+    assert second.item.id == first.item.id and second.item.ask_count == 2
+    assert (await service.queue(GUILD)).total == 1
+
+
+async def test_another_guilds_entries_are_invisible(service: FaqService) -> None:
+    await seed(service)
+    result = await service.ask(OTHER_GUILD, SAM, "How much does the certificate cost?", CHANNEL)
+    assert isinstance(result, Queued)
+    assert await service.suggestions(OTHER_GUILD, "cost") == []
+    with pytest.raises(NotFound):
+        await service.get(OTHER_GUILD, 1)
+
+
+# ----------------------------------------------------------------------- index kept in step
+
+
+async def test_edits_and_removals_reach_the_index(service: FaqService) -> None:
+    ids = await seed(service)
+    await service.ask(GUILD, SAM, "warm the index", CHANNEL)
+    await service.edit(
+        GUILD, ids["git"], "Is version control taught?", "Yes, Git.", "Do we use GitHub?"
+    )
+    edited = await service.ask(GUILD, SAM, "is version control taught", CHANNEL)
+    assert isinstance(edited, Answer) and edited.entry.id == ids["git"]
+    await service.remove(GUILD, ids["git"])
+    assert isinstance(await service.ask(GUILD, SAM, "is version control taught", CHANNEL), Queued)
+    with pytest.raises(NotFound):
+        await service.remove(GUILD, ids["git"])
+
+
+async def test_a_fresh_service_reads_the_same_faq(
+    service: FaqService, database: Database, clock: FrozenClock
+) -> None:
+    ids = await seed(service)
+    fresh = make_service(database, clock)
+    result = await fresh.ask(GUILD, SAM, "how long does the certificate take", CHANNEL)
+    assert isinstance(result, Answer) and result.entry.id == ids["time"]
+
+
+async def test_add_refuses_an_existing_question_and_bad_text(service: FaqService) -> None:
+    ids = await seed(service)
+    with pytest.raises(InvalidInput, match=f"entry #{ids['cost']}"):
+        await service.add(GUILD, MIA, "how much does the CERTIFICATE cost", "again")
+    with pytest.raises(InvalidInput):
+        await service.add(GUILD, MIA, "Fine question?", "   ")
+    with pytest.raises(InvalidInput):
+        await service.add(GUILD, MIA, "Fine question?", "x" * 4001)
+    entry = await service.add(GUILD, MIA, "Aliases?", "ok", "one, One!, two ,, aliases")
+    assert entry.aliases == ("one", "two")  # duplicates and the question itself dropped
+
+
+async def test_edit_refuses_another_entrys_question(service: FaqService) -> None:
+    ids = await seed(service)
+    with pytest.raises(InvalidInput, match=f"#{ids['time']}"):
+        await service.edit(GUILD, ids["cost"], "How long does the certificate take?", "x", "")
+
+
+async def test_autocomplete_by_id_words_and_typos(service: FaqService) -> None:
+    ids = await seed(service)
+    assert [e.id for e in await service.suggestions(GUILD, "")] == list(ids.values())
+    assert (await service.suggestions(GUILD, f"#{ids['git']}"))[0].id == ids["git"]
+    assert [e.id for e in await service.suggestions(GUILD, "price")] == [ids["cost"]]
+    assert (await service.suggestions(GUILD, "certficate cost"))[0].id == ids["cost"]
+
+
+async def test_pages_are_ten_entries(service: FaqService) -> None:
+    for n in range(23):
+        await service.add(GUILD, MIA, f"Question number {n}?", "answer")
+    third = await service.page(GUILD, 3)
+    assert (third.page, third.pages, third.total, len(third.entries)) == (3, 3, 23, 3)
+    assert (await service.page(GUILD, 99)).page == 3  # past the end: the last page
+    empty = await service.page(OTHER_GUILD, 1)
+    assert (empty.page, empty.pages, empty.entries) == (1, 1, ())
+
+
+# --------------------------------------------------------------------------------- feedback
+
+
+async def test_only_the_askers_not_helpful_queues_the_question(service: FaqService) -> None:
+    ids = await seed(service)
+    kwargs = {
+        "asker_id": SAM,
+        "question": "what does it cost",
+        "channel_id": CHANNEL,
+        "message_id": MESSAGE,
+    }
+    other = await service.feedback(GUILD, ids["cost"], ADA, False, **kwargs)  # type: ignore[arg-type]
+    assert not other.by_asker and other.queued is None
+    own = await service.feedback(GUILD, ids["cost"], SAM, False, **kwargs)  # type: ignore[arg-type]
+    assert own.by_asker and own.queued is not None
+    assert own.queued.reason == "not-helpful" and own.queued.shown_entry_id == ids["cost"]
+    assert own.queued.askers[0].message_id == MESSAGE
+    again = await service.feedback(GUILD, ids["cost"], SAM, False, **kwargs)  # type: ignore[arg-type]
+    assert again.queued is None and not again.vote.changed
+    assert again.vote.entry.not_helpful_count == 2
+    assert (await service.queue(GUILD)).total == 1
+
+
+async def test_feedback_on_a_removed_entry_is_not_found(service: FaqService) -> None:
+    ids = await seed(service)
+    await service.remove(GUILD, ids["git"])
+    with pytest.raises(NotFound):
+        await service.feedback(
+            GUILD,
+            ids["git"],
+            SAM,
+            True,
+            asker_id=SAM,
+            question=None,
+            channel_id=None,
+            message_id=None,
+        )
+
+
+# ------------------------------------------------------------------------------------ queue
+
+
+async def test_answering_makes_an_entry_that_answers_next_time(
+    service: FaqService, database: Database, clock: FrozenClock
+) -> None:
+    await MemberPreferencesRepository(database.engine).set_reminders(GUILD, ADA, True, clock.now())
+    first = await service.ask(GUILD, SAM, "Can I pay with PayPal?", CHANNEL)
+    await service.ask(GUILD, ADA, "can i pay with paypal", CHANNEL + 1)
+    assert isinstance(first, Queued)
+    page = await service.queue(GUILD)
+    assert [line.item.ask_count for line in page.lines] == [2]
+
+    result = await service.answer(GUILD, first.item.id, "Yes, Coursera takes PayPal.", MIA)
+    assert result.how == "new-entry" and result.entry.question == "Can I pay with PayPal?"
+    assert [(r.user_id, r.by_dm, r.channel_id) for r in result.recipients] == [
+        (SAM, False, CHANNEL),
+        (ADA, True, CHANNEL + 1),
+    ]
+    again = await service.ask(GUILD, SAM, "can I pay with paypal?", CHANNEL)
+    assert isinstance(again, Answer) and again.entry.id == result.entry.id
+    assert (await service.queue(GUILD)).total == 0
+    with pytest.raises(InvalidInput, match="answered already"):
+        await service.answer(GUILD, first.item.id, "again", MIA)
+
+
+async def test_answering_with_an_entry_reference_teaches_it_the_phrasing(
+    service: FaqService,
+) -> None:
+    ids = await seed(service)
+    phrasing = "is this going to empty my wallet"
+    asked = await service.ask(GUILD, SAM, phrasing, CHANNEL)
+    assert isinstance(asked, Queued)
+    result = await service.answer(GUILD, asked.item.id, f"# {ids['cost']}", MIA)
+    assert result.how == "alias" and phrasing in result.entry.aliases
+    learned = await service.ask(GUILD, ADA, "Is this going to EMPTY my wallet?!", CHANNEL)
+    assert isinstance(learned, Answer) and learned.entry.id == ids["cost"]
+
+
+async def test_answer_errors_are_clear(service: FaqService) -> None:
+    ids = await seed(service)
+    asked = await service.ask(GUILD, SAM, "Where is the capstone rubric?", CHANNEL)
+    assert isinstance(asked, Queued)
+    with pytest.raises(NotFound, match="no such question"):
+        await service.answer(GUILD, asked.item.id + 100, "x", MIA)
+    with pytest.raises(NotFound, match="no such question"):
+        await service.answer(OTHER_GUILD, asked.item.id, "x", MIA)
+    with pytest.raises(NotFound, match="#999"):
+        await service.answer(GUILD, asked.item.id, "#999", MIA)
+    full = await service.edit(
+        GUILD,
+        ids["git"],
+        "Will I learn Git and GitHub?",
+        "Yes.",
+        "\n".join(f"git phrasing {n}" for n in range(MAX_ALIASES)),
+    )
+    assert len(full.aliases) == MAX_ALIASES
+    with pytest.raises(LimitReached, match="phrasings"):
+        await service.answer(GUILD, asked.item.id, f"#{ids['git']}", MIA)
+    assert (await service.queue(GUILD)).total == 1  # still waiting
+
+
+async def test_item_autocomplete_puts_the_most_asked_first(service: FaqService) -> None:
+    once = await service.ask(GUILD, SAM, "Where is the capstone rubric?", CHANNEL)
+    twice = await service.ask(GUILD, SAM, "Is there a Discord for alumni?", CHANNEL)
+    await service.ask(GUILD, ADA, "Is there a Discord for alumni?", CHANNEL)
+    assert isinstance(once, Queued) and isinstance(twice, Queued)
+    assert [i.id for i in await service.item_suggestions(GUILD, "")] == [
+        twice.item.id,
+        once.item.id,
+    ]
+    assert [i.id for i in await service.item_suggestions(GUILD, "rubric")] == [once.item.id]
+    assert await service.item_suggestions(OTHER_GUILD, "") == []
+
+
+async def test_the_weekly_counter_counts_answered_questions(
+    service: FaqService, clock: FrozenClock
+) -> None:
+    asked = await service.ask(GUILD, SAM, "Where is the capstone rubric?", CHANNEL)
+    assert isinstance(asked, Queued)
+    await service.answer(GUILD, asked.item.id, "In the last course.", MIA)
+    start = clock.now() - timedelta(days=1)
+    assert await service.answered_between(GUILD, start, start + timedelta(days=7)) == 1
+    assert await service.answered_between(GUILD, start - timedelta(days=7), start) == 0
+
+
+# --------------------------------------------------------------------------- import/export
+
+
+async def test_import_adds_and_updates_by_normalised_question(service: FaqService) -> None:
+    ids = await seed(service)
+    result = await service.import_file(
+        GUILD,
+        MIA,
+        exchange(
+            {
+                "question": "HOW much does the certificate cost",
+                "answer": "New answer.",
+                "aliases": ["pricing?"],
+                "tags": ["money"],
+            },
+            {"question": "Is there a mobile app?", "answer": "Yes."},
+        ),
+    )
+    assert (result.created, result.updated) == (1, 1)
+    cost = await service.get(GUILD, ids["cost"])
+    assert cost.answer == "New answer." and cost.tags == ("money",)
+    assert cost.aliases == ("pricing?", "What is the price?")  # learned phrasings stay
+    answered = await service.ask(GUILD, SAM, "pricing?", CHANNEL)
+    assert isinstance(answered, Answer) and answered.entry.id == ids["cost"]
+
+
+async def test_export_then_import_round_trips(
+    service: FaqService, database: Database, clock: FrozenClock
+) -> None:
+    await seed(service)
+    await service.add(GUILD, MIA, "Émojis 🎉 and ünïcödé?", "Sí ✅ — **bold** @everyone")
+    exported = await service.export(GUILD)
+    document = json.loads(exported)
+    assert document["version"] == 1 and len(document["entries"]) == 4
+    again = await service.import_file(GUILD, MIA, exported)
+    assert (again.created, again.updated) == (0, 4)
+    other = await service.import_file(OTHER_GUILD, MIA, exported)
+    assert other.created == 4
+    assert json.loads(await service.export(OTHER_GUILD)) == document
+
+
+async def test_the_starter_pack_imports_and_answers(service: FaqService) -> None:
+    result = await service.import_pack(GUILD, MIA, "meta-back-end")
+    assert result.created >= 25 and result.updated == 0
+    again = await service.import_pack(GUILD, MIA, "meta-back-end")
+    assert again.created == 0 and again.updated == result.created
+    with pytest.raises(InvalidInput):
+        await service.import_pack(GUILD, MIA, "nope")
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"{not json", "isn't valid JSON (line 1, column 2"),
+        (b"\xff\xfe\x00", "isn't UTF-8"),
+        (b"[1, 2]", "one JSON object"),
+        (b'{"entries": []}', "no `version`"),
+        (exchange({"question": "Q??", "answer": "A"}, version=2), "version 2"),
+        (exchange({"question": "Q??", "answer": "A"}, version=True), "version True"),
+        (b'{"version": 1}', "`entries` list"),
+        (exchange(), "no entries"),
+        (b'{"version": 1, "entries": [], "extra": 1}', "Unknown field `extra`"),
+        (b"[" * 100_000 + b"]" * 100_000, "nests far too deeply"),
+    ],
+)
+def test_import_rejects_malformed_files(raw: bytes, message: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        parse_exchange(raw)
+    assert message in info.value.message
+
+
+def test_import_errors_name_the_bad_entries() -> None:
+    raw = exchange(
+        {"question": "Fine question?", "answer": "Fine."},
+        {"question": "No answer here?"},
+        {"question": "Q?", "answer": "too short question"},
+        "just text",
+        {"question": "Aliases wrong?", "answer": "x", "aliases": "not a list"},
+        {"question": "fine QUESTION", "answer": "duplicate"},
+        {"question": "Typo field?", "answer": "x", "alias": ["a"]},
+        {"question": "Long answer?", "answer": "x" * 4001},
+    )
+    with pytest.raises(InvalidInput) as info:
+        parse_exchange(raw)
+    message = info.value.message
+    assert message.startswith("Nothing was imported")
+    assert "Entry 2 (“No answer here?”): `answer` is missing." in message
+    assert "Entry 3 (“Q?”): a question must be 3–300 characters (it has 2)." in message
+    assert "Entry 4: must be an object" in message
+    assert "Entry 5 (“Aliases wrong?”): `aliases` must be a list of texts." in message
+    assert "Entry 6 (“fine QUESTION”): same question as entry 1." in message
+    assert "…and 2 more." in message and len(message) < 2000
+
+
+def test_import_refuses_oversized_files_before_parsing() -> None:
+    padding = " " * (IMPORT_MAX_BYTES + 1)
+    with pytest.raises(InvalidInput, match="too big"):
+        parse_exchange(exchange({"question": "Q??", "answer": "A"}) + padding.encode())
+
+
+def test_mentions_in_import_errors_cannot_render() -> None:
+    with pytest.raises(InvalidInput) as info:
+        parse_exchange(exchange({"question": "@everyone <@123> hi?"}))
+    assert "@everyone" not in info.value.message and "@\u200beveryone" in info.value.message
+
+
+async def test_import_respects_the_entry_limit(
+    service: FaqService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(faq_module, "MAX_ENTRIES", 3)
+    await seed(service)
+    with pytest.raises(LimitReached, match="Nothing was imported"):
+        await service.import_file(GUILD, MIA, exchange({"question": "One more?", "answer": "x"}))
+    with pytest.raises(LimitReached):
+        await service.add(GUILD, MIA, "One more?", "x")
+    assert len((await service.page(GUILD)).entries) == 3
+
+
+# ------------------------------------------------------------------------ members' data
+
+
+async def test_members_data_export_and_forget(service: FaqService) -> None:
+    ids = await seed(service)
+    await service.ask(GUILD, SAM, "Can I bring my dog to the meetup?", CHANNEL)
+    await service.feedback(
+        GUILD,
+        ids["cost"],
+        SAM,
+        True,
+        asker_id=SAM,
+        question=None,
+        channel_id=None,
+        message_id=None,
+    )
+    exported = (await service.export_member(GUILD, SAM))["faq"]
+    assert exported["votes"][0]["entry_id"] == ids["cost"]
+    assert exported["questions_asked"][0]["question"] == "Can I bring my dog to the meetup?"
+    forgotten = {f.what: f.count for f in await service.forget_member(GUILD, SAM)}
+    assert forgotten["FAQ votes"] == 1 and forgotten["questions you asked the FAQ"] == 1
+    assert await service.open_count(GUILD) == 0
+    assert (await service.get(GUILD, ids["cost"])).helpful_count == 0
+    assert await service.purge_guild(GUILD) >= 3
+    assert isinstance(await service.ask(GUILD, SAM, "How much does it cost?", CHANNEL), Queued)
+
+
+# ----------------------------------------------------------------------- the semantic model
+
+
+class HashingEmbedder:
+    """Deterministic stand-in for the model: a normalised bag of hashed words."""
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        out = np.zeros((len(texts), 64), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in terms(text):
+                out[row, int(hashlib.sha256(word.encode()).hexdigest(), 16) % 64] += 1.0
+            norm = np.linalg.norm(out[row])
+            if norm:
+                out[row] /= norm
+        return out
+
+
+async def test_the_model_loads_once_in_the_background_and_takes_over(
+    database: Database, clock: FrozenClock
+) -> None:
+    loads: list[datetime] = []
+
+    def load() -> HashingEmbedder:
+        loads.append(datetime.now(UTC))
+        return HashingEmbedder()
+
+    service = make_service(database, clock, load_embedder=load)
+    ids = await seed(service)
+    await service.ask(GUILD, SAM, "warm the lexical index", CHANNEL)
+    await service.warm_up()
+    await service.warm_up()
+    assert len(loads) == 1
+    result = await service.ask(GUILD, SAM, "How long does the certificate take?", CHANNEL)
+    assert isinstance(result, Answer) and result.entry.id == ids["time"]
+
+
+async def test_without_the_extra_ranking_stays_lexical(service: FaqService) -> None:
+    await service.warm_up()  # no loader: nothing to do
+    ids = await seed(service)
+    result = await service.ask(GUILD, SAM, "will i learn git", CHANNEL)
+    assert isinstance(result, Answer) and result.entry.id == ids["git"]
