@@ -7,6 +7,7 @@ import asyncio
 import importlib
 import inspect
 import json
+import os
 import platform
 import sys
 import time
@@ -91,6 +92,7 @@ async def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results: list[Result] = []
     started = time.perf_counter()
+    load_at_start = os.getloadavg()  # a busy machine explains noisy figures
     for name in SUITE:
         short = name.rsplit(".", 1)[1].removeprefix("bench_")
         if args.only and short not in args.only:
@@ -102,13 +104,20 @@ async def main(argv: list[str] | None = None) -> int:
                 continue  # that feature's benchmark is not there yet
             raise
         sys.stderr.write(f"running {short}…\n")
+        began = time.perf_counter()
         outcome = module.run(args.quick)
         results.extend(await outcome if inspect.isawaitable(outcome) else outcome)
+        sys.stderr.write(f"  {short}: {time.perf_counter() - began:.0f} s\n")
     RESULTS.mkdir(exist_ok=True)
     report = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": args.quick,
-        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_average": {"start": load_at_start, "end": os.getloadavg()},
+        },
         "seconds": round(time.perf_counter() - started, 1),
         "results": [r.as_dict() for r in results],
     }

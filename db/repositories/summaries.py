@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, literal, select
+from sqlalchemy import BigInteger, Integer, cast, distinct, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.schema.goals import checkins, goals
@@ -95,44 +95,82 @@ class StudySummaryRepository:
         A streak is consecutive study weeks with a check-in, ending this week or last (as
         bot.domain.weeks.streak). Keys are mapped to the current week start, so a change of
         week start keeps old check-ins counting: weeks_ago = ceil(days before week start / 7).
-        """
-        async with self._engine.connect() as conn:
-            return await self._top_streaks(conn, guild_id, week_start, last_day, limit)
 
-    @staticmethod
-    async def _top_streaks(
-        conn: AsyncConnection, guild_id: int, week_start: date, last_day: date, limit: int
-    ) -> list[tuple[int, int]]:
-        days = _days_before(conn.dialect.name, week_start, checkins.c.week_key)
-        weeks_ago = ((days + 6) // 7).label("weeks_ago")  # days + 6 >= 0: no negative floors
-        per_week = (
-            select(checkins.c.user_id, weeks_ago)
-            .where(checkins.c.guild_id == guild_id, checkins.c.week_key <= last_day)
-            .group_by(checkins.c.user_id, weeks_ago)
+        SQL folds each member's weeks into one integer, bit ``weeks_ago`` set when the member
+        checked in that week (62 weeks per query): one row per member instead of a window
+        function over every (member, week), which sorted the whole history (0.7 s for 5,000
+        members × 52 weeks on SQLite). The runs of set bits are counted here; the rare streak
+        that fills all 62 weeks is continued with the next 62 for those members only.
+        """
+        streaks: dict[int, int] = {}
+        async with self._engine.connect() as conn:
+            masks = await _week_masks(conn, guild_id, week_start, last_day, 0, None)
+            running: list[int] = []
+            for user_id, mask in masks.items():
+                first = 0 if mask & 1 else 1 if mask & 2 else None
+                if first is None:
+                    continue  # no check-in this week or last: no streak
+                streaks[user_id] = _leading_ones(mask >> first)
+                if first + streaks[user_id] == _SPAN:
+                    running.append(user_id)
+            offset = 0
+            while running:
+                offset += _SPAN
+                masks = await _week_masks(conn, guild_id, week_start, last_day, offset, running)
+                still = []
+                for user_id in running:
+                    more = _leading_ones(masks.get(user_id, 0))
+                    streaks[user_id] += more
+                    if more == _SPAN:
+                        still.append(user_id)
+                running = still
+        ranked = sorted(streaks.items(), key=lambda item: (-item[1], item[0]))
+        return ranked[:limit]
+
+
+# Weeks per bit mask: bits 0..61 keep the sum of distinct powers of two below 2**62.
+_SPAN = 62
+
+
+def _leading_ones(mask: int) -> int:
+    """How many consecutive bits are set from bit 0."""
+    return (mask ^ (mask + 1)).bit_length() - 1
+
+
+async def _week_masks(
+    conn: AsyncConnection,
+    guild_id: int,
+    week_start: date,
+    last_day: date,
+    offset: int,
+    user_ids: Sequence[int] | None,
+) -> dict[int, int]:
+    """Per member: bit ``w - offset`` set when they checked in ``w`` weeks before this week,
+    for ``offset <= w < offset + _SPAN`` (only these members when given)."""
+    # weeks_ago = ceil(days / 7) is in [offset, offset + _SPAN) exactly for these keys.
+    newest = min(last_day, week_start - timedelta(days=7 * offset - 6))
+    oldest = week_start - timedelta(days=7 * (offset + _SPAN - 1))
+    where = [
+        checkins.c.guild_id == guild_id,
+        checkins.c.week_key.between(oldest, newest),
+    ]
+    found: dict[int, int] = {}
+    for batch in [None] if user_ids is None else _batches(user_ids):
+        # One row per (member, week key) first: the date arithmetic runs once per week.
+        weeks = (
+            select(checkins.c.user_id, checkins.c.week_key)
+            .where(*where, *([] if batch is None else [checkins.c.user_id.in_(batch)]))
+            .group_by(checkins.c.user_id, checkins.c.week_key)
             .subquery()
         )
-        ranked = select(
-            per_week.c.user_id,
-            per_week.c.weeks_ago,
-            func.row_number()
-            .over(partition_by=per_week.c.user_id, order_by=per_week.c.weeks_ago)
-            .label("rn"),
-            func.min(per_week.c.weeks_ago).over(partition_by=per_week.c.user_id).label("first"),
-        ).subquery()
-        # The leading run of consecutive weeks is where weeks_ago - (rn - 1) stays at its first
-        # value; it counts only if it reaches this week or last week.
-        streak = func.count().label("streak")
-        query = (
-            select(ranked.c.user_id, streak)
-            .where(
-                ranked.c.first <= 1,
-                ranked.c.weeks_ago - ranked.c.rn + 1 == ranked.c.first,
-            )
-            .group_by(ranked.c.user_id)
-            .order_by(streak.desc(), ranked.c.user_id)
-            .limit(limit)
+        days = _days_before(conn.dialect.name, week_start, weeks.c.week_key)
+        weeks_ago = (days + 6) // 7  # days + 6 >= 0: no negative floors
+        bit = cast(literal(1), BigInteger).op("<<")(weeks_ago - offset)
+        rows = await conn.execute(
+            select(weeks.c.user_id, func.sum(distinct(bit))).group_by(weeks.c.user_id)
         )
-        return [(user_id, int(count)) for user_id, count in await conn.execute(query)]
+        found.update((user_id, int(mask)) for user_id, mask in rows)
+    return found
 
 
 def _batches(ids: Sequence[int]) -> list[Sequence[int]]:

@@ -337,6 +337,9 @@ async def add_checkin(database: Database, user_id: int, day: date, hours: float)
         [2, 3],  # 0, ended before last week
         [0, 2, 3],  # 1: last week is missing
         [0],
+        list(range(62)),  # exactly the weeks one query folds together
+        list(range(1, 64)),  # ending last week, continued past the first 62 weeks
+        [*range(130), 131],  # continued twice; the week after the gap does not count
     ],
 )
 async def test_top_streaks_agree_with_the_domain_rule(
