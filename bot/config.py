@@ -58,7 +58,7 @@ def parse_database_url(value: str) -> str:
 def parse_guild_id(value: str) -> int | None:
     if not value:
         return None
-    if not value.isdigit() or not 17 <= len(value) <= 20:
+    if not value.isdecimal() or not 17 <= len(value) <= 20:
         raise ConfigError("DEV_GUILD_ID must be a Discord server id (17–20 digits) or empty.")
     return int(value)
 

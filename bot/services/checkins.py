@@ -82,7 +82,7 @@ def parse_mood(text: str) -> int | None:
     value = text.strip()
     if not value:
         return None
-    if not value.isdigit():
+    if not value.isdecimal():  # isdigit() admits superscripts int() rejects
         raise InvalidInput(MOOD_MESSAGE)
     return valid_mood(int(value))
 

@@ -519,7 +519,7 @@ class FaqService:
         faq = await self._faq(guild_id)
         typed = typed.strip()
         picked: dict[int, FaqEntry] = {}
-        reference = entry_reference(typed) or (int(typed) if typed.isdigit() else None)
+        reference = entry_reference(typed) or (int(typed) if typed.isdecimal() else None)
         if reference is not None and reference in faq.entries:
             picked[reference] = faq.entries[reference]
         matches = _matcher(typed)
