@@ -34,6 +34,7 @@ TARGETS = {1_000: 0.100, 10_000: 2.0}
 
 
 def history_of(members: list[int], rounds: int, per_round: int, seed: int) -> list[PastPair]:
+    """Circulant rounds over shuffled members: fast history for large pools."""
     rng = random.Random(seed)
     history = []
     for age in range(1, rounds + 1):

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from benchmarks.bench_pairing import history_of
 from bot.domain import pairing
 from bot.domain.pairing import (
     CAPPED_BY_POOL,
@@ -223,22 +224,6 @@ def simulate(
         history = [PastPair(p.reviewer_id, p.author_id, p.rounds_ago + 1) for p in history]
         history += [PastPair(a.reviewer_id, author[a.submission_id], 1) for a in result.assignments]
     return results, history
-
-
-def random_history(
-    members: Sequence[int], rounds: int, per_round: int, seed: int
-) -> list[PastPair]:
-    """Circulant rounds over shuffled members: fast history for large tests."""
-    rng = random.Random(seed)
-    history = []
-    for age in range(1, rounds + 1):
-        order = list(members)
-        rng.shuffle(order)
-        n = len(order)
-        for i, author in enumerate(order):
-            for shift in range(1, per_round + 1):
-                history.append(PastPair(order[(i + shift) % n], author, age))
-    return history
 
 
 @st.composite
@@ -808,7 +793,7 @@ def test_reassign_with_nobody_left_reports_it() -> None:
 
 def test_thousand_submissions_with_history_are_valid_and_repeat_free() -> None:
     members = list(range(10**15, 10**15 + 1000))
-    history = random_history(members, 8, 2, seed=3)
+    history = history_of(members, 8, 2, seed=3)
     subs = subs_for(members)
     result = pair_round(subs, members, 2, history, seed=8)
     check_round(result, subs, members, 2)
@@ -819,7 +804,7 @@ def test_thousand_submissions_with_history_are_valid_and_repeat_free() -> None:
 @pytest.mark.slow
 def test_ten_thousand_submissions_with_history_are_valid_and_repeat_free() -> None:
     members = list(range(10**15, 10**15 + 10_000))
-    history = random_history(members, 8, 2, seed=4)
+    history = history_of(members, 8, 2, seed=4)
     subs = subs_for(members)
     result = pair_round(subs, members, 2, history, seed=9)
     check_round(result, subs, members, 2)
