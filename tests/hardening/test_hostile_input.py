@@ -32,7 +32,16 @@ from tests.hardening.support import (
     schema_of,
     sqlite_path,
 )
-from tests.hardening.tour import Cast, actor_for, answer_of, answer_text, invoke, make_cast, seed
+from tests.hardening.tour import (
+    Cast,
+    actor_for,
+    answer_of,
+    answer_text,
+    cast_of,
+    invoke,
+    make_cast,
+    seed,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -307,16 +316,7 @@ async def test_every_text_input_has_a_length_limit(group: StudyGroup) -> None:
         if not o.get("max_length") or o["max_length"] > 4000
     ]
     assert unlimited == []
-    cast = Cast(
-        group.emu,
-        group.guild,
-        group.general,
-        group.mia,
-        group.sam,
-        group.ada,
-        group.guild.add_role("Learners"),
-        group.guild.add_member("Vic"),
-    )
+    cast = cast_of(group)
     for leaf in tree.values():
         opened = await invoke(leaf, cast)
         if opened.modal is not None:
@@ -333,16 +333,7 @@ async def test_hostile_autocomplete_reveals_nothing_more(group: StudyGroup) -> N
     """Whatever is typed, every autocomplete answers a valid list for Discord, and % or _
     (wildcards to SQL LIKE) never show more than typing nothing does."""
     tree = {leaf.path: leaf for leaf in leaves(group.emu)}
-    cast = Cast(
-        group.emu,
-        group.guild,
-        group.general,
-        group.mia,
-        group.sam,
-        group.ada,
-        group.guild.add_role("Learners"),
-        group.guild.add_member("Vic"),
-    )
+    cast = cast_of(group)
     await seed(cast, tree)
     zones = zoneinfo.available_timezones() | {"UTC", "reset"}
     checked = 0

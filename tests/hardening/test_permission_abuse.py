@@ -28,7 +28,7 @@ from tests.hardening.support import (
     rows_of,
     sqlite_path,
 )
-from tests.hardening.tour import Cast, answer_text, invoke, make_cast, seed
+from tests.hardening.tour import Cast, answer_text, cast_of, invoke, make_cast, seed
 
 pytestmark = pytest.mark.e2e
 
@@ -38,19 +38,6 @@ SECRET = "ZOESECRET"
 VOLATILE = ("bot_state",)
 # Autocomplete lists anyone may see anyway: FAQ entries (`/faq list`), timezone names.
 PUBLIC_LISTS = ("entry", "tz")
-
-
-def cast_of(group: StudyGroup) -> Cast:
-    return Cast(
-        group.emu,
-        group.guild,
-        group.general,
-        group.mia,
-        group.sam,
-        group.ada,
-        group.guild.add_role("Learners"),
-        group.guild.add_member("Vic"),
-    )
 
 
 def tree_of(group: StudyGroup) -> dict[str, Leaf]:

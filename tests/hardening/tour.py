@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tests.e2e.conftest import StudyGroup
 from tests.emulator import (
     MANAGE_GUILD,
     Channel,
@@ -93,6 +94,20 @@ def make_cast(emu: Emulator, name: str) -> Cast:
         guild.add_member(f"{name} bystander"),
         guild.add_role(f"{name} learners"),  # not mentionable
         guild.add_member(f"{name} victim"),
+    )
+
+
+def cast_of(group: StudyGroup) -> Cast:
+    """The `group` fixture's server as a cast (Mia moderates, Sam acts, Ada looks on)."""
+    return Cast(
+        group.emu,
+        group.guild,
+        group.general,
+        group.mia,
+        group.sam,
+        group.ada,
+        group.guild.add_role("Learners"),
+        group.guild.add_member("Vic"),
     )
 
 
