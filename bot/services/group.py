@@ -13,15 +13,22 @@ import io
 import statistics
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from bot.clock import Clock
-from bot.domain.drifting import LOOKBACK_WEEKS, QUIET_WEEKS, Drifter, GoalWeek, MemberHistory
+from bot.domain.drifting import (
+    LOOKBACK_WEEKS,
+    QUIET_WEEKS,
+    Drifter,
+    GoalWeek,
+    MemberHistory,
+    drift_reasons,
+)
 from bot.domain.drifting import drifting as find_drifting
 from bot.domain.weeks import StudyWeek, week_of
 from bot.services.goals import study_week
-from db.repositories.group import GroupRepository, MemberWeek
+from db.repositories.group import GroupRepository, MemberWeek, RecentActivity
 from db.repositories.guild_settings import GuildSettingsRepository
 from db.repositories.lifecycle import LifecycleRepository
 
@@ -137,54 +144,37 @@ class GroupService:
 
     async def overview(self, guild_id: int) -> Overview:
         current = await self.current_week(guild_id)
-        # Six days earlier too: keys filed under an earlier week start may sit there.
-        first = current.key - OVERVIEW_WEEKS * _WEEK + timedelta(days=1)
-        rows = await self._group.member_weeks(guild_id, first, current.end_date)
+        week_starts = [current.key - ago * _WEEK for ago in range(OVERVIEW_WEEKS)]
+        members = await self._group.recent_activity(guild_id, week_starts, current.end_date)
         departed = await self._lifecycle.departed_members(guild_id)
         debts = await self._review_debts(guild_id) if self._review_debts else None
         faq_queue = await self._faq_queue(guild_id) if self._faq_queue else None
 
-        by_member: dict[int, dict[int, MemberWeek]] = defaultdict(dict)
-        for row in rows:
-            ago = weeks_ago(current, row.week_key)
-            if 0 <= ago < OVERVIEW_WEEKS:
-                weeks = by_member[row.user_id]
-                weeks[ago] = merge(weeks[ago], row) if ago in weeks else row
-
-        histories = []
-        for user_id in sorted(set(by_member) | set(debts or {})):
-            if user_id in departed:
-                continue
-            weeks = by_member.get(user_id, {})
-            debt = (debts or {}).get(user_id)
-            histories.append(
-                MemberHistory(
-                    user_id=user_id,
-                    checkin_weeks=frozenset(ago for ago, w in weeks.items() if w.check_ins),
-                    goal_weeks={
-                        ago: GoalWeek(w.goals_set, w.goals_done)
-                        for ago, w in weeks.items()
-                        if w.goals_set
-                    },
-                    overdue_reviews=debt.overdue if debt else 0,
-                    last_activity=max(
-                        (w.last_at for w in weeks.values() if w.last_at), default=None
-                    ),
-                )
-            )
-        roster = sum(
-            1
-            for user_id, weeks in by_member.items()
-            if user_id not in departed and any(ago < ROSTER_WEEKS for ago in weeks)
+        staying = {m.user_id: m for m in members if m.user_id not in departed}
+        owing = debts or {}
+        histories = [
+            _history(user_id, staying.get(user_id), owing.get(user_id))
+            for user_id in sorted(staying.keys() | (owing.keys() - departed))
+        ]
+        # When each drifting member was last active: read for those few only, as it comes
+        # from the rows themselves rather than the index the figures are read from.
+        drifters = [h for h in histories if drift_reasons(h)]
+        last_changes = await self._group.last_changes(
+            guild_id, [h.user_id for h in drifters], week_starts[-1], current.end_date
+        )
+        drifting = find_drifting(
+            [replace(h, last_activity=last_changes.get(h.user_id)) for h in drifters]
         )
         return Overview(
-            this_week=_figures(current, by_member, 0),
-            last_week=_figures(current.previous(), by_member, 1),
-            roster=roster,
+            this_week=_figures(current, members, 0),
+            last_week=_figures(current.previous(), members, 1),
+            roster=sum(
+                1 for m in staying.values() if any(_active(m, ago) for ago in range(ROSTER_WEEKS))
+            ),
             reviews_owed=sum(d.owed for d in debts.values()) if debts is not None else None,
             reviews_overdue=sum(d.overdue for d in debts.values()) if debts is not None else None,
             faq_queue=faq_queue,
-            drifting=tuple(find_drifting(histories)),
+            drifting=tuple(drifting),
             left=len(departed),
         )
 
@@ -197,9 +187,7 @@ class GroupService:
         yield _csv_lines([EXPORT_COLUMNS])
         after: int | None = None
         while ids := await self._next_members(guild_id, after):
-            rows = await self._group.member_weeks(
-                guild_id, None, current.end_date, ids, with_last_at=False
-            )
+            rows = await self._group.member_weeks(guild_id, None, current.end_date, ids)
             tallies = (
                 await self._review_tallies(guild_id, ids, None, current.end_date)
                 if self._review_tallies
@@ -217,16 +205,8 @@ class GroupService:
         return sorted(ids)[:EXPORT_PAGE]
 
 
-def weeks_ago(current: StudyWeek, week_key: date) -> int:
-    """How many study weeks before `current` the week filed under `week_key` is (keys from an
-    earlier week start count in the current-start week that contains them)."""
-    start = week_of(week_key, current.tz, current.week_start).key
-    return (current.key - start).days // 7
-
-
 def merge(a: MemberWeek, b: MemberWeek) -> MemberWeek:
     """Two rows of one member that fall in the same study week."""
-    last = max((t for t in (a.last_at, b.last_at) if t is not None), default=None)
     return MemberWeek(
         a.user_id,
         min(a.week_key, b.week_key),
@@ -234,22 +214,40 @@ def merge(a: MemberWeek, b: MemberWeek) -> MemberWeek:
         a.goals_done + b.goals_done,
         a.check_ins + b.check_ins,
         a.hours + b.hours,
-        last,
     )
 
 
-def _figures(
-    week: StudyWeek, by_member: Mapping[int, Mapping[int, MemberWeek]], ago: int
-) -> WeekFigures:
-    rows = [weeks[ago] for weeks in by_member.values() if ago in weeks]
-    hours = [row.hours for row in rows if row.check_ins]
+def _active(member: RecentActivity, ago: int) -> bool:
+    return bool(member.goals_set[ago] or member.check_ins[ago])
+
+
+def _history(user_id: int, member: RecentActivity | None, debt: ReviewDebt | None) -> MemberHistory:
+    overdue = debt.overdue if debt else 0
+    if member is None:  # owes reviews but has no goals or check-ins in these weeks
+        return MemberHistory(user_id, overdue_reviews=overdue)
+    weeks = range(len(member.check_ins))
+    return MemberHistory(
+        user_id=user_id,
+        checkin_weeks=frozenset(ago for ago in weeks if member.check_ins[ago]),
+        goal_weeks={
+            ago: GoalWeek(member.goals_set[ago], member.goals_done[ago])
+            for ago in weeks
+            if member.goals_set[ago]
+        },
+        overdue_reviews=overdue,
+    )
+
+
+def _figures(week: StudyWeek, members: Sequence[RecentActivity], ago: int) -> WeekFigures:
+    active = [m for m in members if _active(m, ago)]
+    hours = [m.hours[ago] for m in active if m.check_ins[ago]]
     return WeekFigures(
         week=week,
-        active=len(rows),
+        active=len(active),
         checked_in=len(hours),
         median_hours=statistics.median(hours) if hours else None,
-        goals_set=sum(row.goals_set for row in rows),
-        goals_done=sum(row.goals_done for row in rows),
+        goals_set=sum(m.goals_set[ago] for m in active),
+        goals_done=sum(m.goals_done[ago] for m in active),
     )
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import BigInteger, func, insert, select
 
 from db.engine import Database
-from db.repositories.group import GroupRepository, MemberWeek
+from db.repositories.group import GroupRepository, MemberWeek, RecentActivity
 from db.repositories.guild_settings import GuildSettingsRepository
 from db.repositories.lifecycle import LifecycleRepository
 from db.repositories.member_preferences import MemberPreferencesRepository
@@ -86,13 +86,44 @@ async def test_member_weeks_merge_goals_and_checkins(
     )
     weeks = await group.member_weeks(GUILD, None, WEEK + timedelta(days=6))
     assert weeks == [
-        MemberWeek(SAM, WEEK, 2, 1, 2, 1.5, noon(WEEK + timedelta(days=2))),
-        MemberWeek(ADA, LAST, 1, 0, 0, 0.0, noon(LAST)),
-        MemberWeek(MIA, LAST, 0, 0, 1, 2.0, noon(LAST + timedelta(days=3))),
+        MemberWeek(SAM, WEEK, 2, 1, 2, 1.5),
+        MemberWeek(ADA, LAST, 1, 0, 0, 0.0),
+        MemberWeek(MIA, LAST, 0, 0, 1, 2.0),
     ]
     assert await group.member_weeks(GUILD, WEEK, WEEK, [ADA, MIA]) == []
     only_mia = await group.member_weeks(GUILD, LAST, WEEK, [MIA])
     assert [(w.user_id, w.week_key) for w in only_mia] == [(MIA, LAST)]
+
+
+async def test_recent_activity_lays_each_members_weeks_side_by_side(
+    database: Database, group: GroupRepository
+) -> None:
+    before = LAST - timedelta(days=7)
+    await insert_rows(
+        database.engine,
+        [
+            goal_row(GUILD, SAM, WEEK, 1, done=True),
+            goal_row(GUILD, SAM, WEEK, 2),
+            goal_row(GUILD, SAM, LAST + timedelta(days=3), 1),  # a later week start's key
+            goal_row(GUILD, ADA, before, 1),  # older than the weeks asked for
+            goal_row(OTHER_GUILD, MIA, WEEK, 1),
+        ],
+        [
+            checkin_row(GUILD, SAM, WEEK, 0, hours=1.5),
+            checkin_row(GUILD, SAM, WEEK, 2, hours=None),
+            checkin_row(GUILD, MIA, WEEK - timedelta(days=1), 0, hours=2.0),  # last week's
+            checkin_row(GUILD, MIA, WEEK + timedelta(days=7)),  # after the last day
+        ],
+    )
+    found = await group.recent_activity(GUILD, [WEEK, LAST], WEEK + timedelta(days=6))
+    assert found == [
+        RecentActivity(SAM, (2, 1), (1, 0), (2, 0), (1.5, 0.0)),
+        RecentActivity(MIA, (0, 0), (0, 0), (0, 1), (0.0, 2.0)),
+    ]
+    assert await group.recent_activity(OTHER_GUILD, [LAST], LAST + timedelta(days=6)) == []
+    last = await group.last_changes(GUILD, [SAM, ADA, MIA], LAST, WEEK + timedelta(days=6))
+    assert last == {SAM: noon(WEEK + timedelta(days=2)), MIA: noon(WEEK - timedelta(days=1))}
+    assert await group.last_changes(GUILD, [], LAST, WEEK) == {}
 
 
 async def test_member_ids_page_through_everyone_with_goals_or_checkins(

@@ -7,7 +7,6 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import (
@@ -28,13 +27,11 @@ from sqlalchemy import (
 
 from bot.app import build_member_data, build_scheduling
 from bot.clock import FrozenClock
-from bot.domain.weeks import StudyWeek
 from bot.services.group import (
     EXPORT_COLUMNS,
     GroupService,
     ReviewDebt,
     ReviewTally,
-    weeks_ago,
 )
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.lifecycle import GuildLifecycleService
@@ -169,12 +166,28 @@ async def test_members_who_only_took_part_in_peer_review_are_exported(
     ]
 
 
-def test_keys_filed_under_an_earlier_week_start_count_in_the_week_containing_them() -> None:
-    current = StudyWeek(THIS, ZoneInfo("UTC"))  # a Monday
-    assert weeks_ago(current, THIS) == 0
-    assert weeks_ago(current, THIS - timedelta(days=1)) == 1  # a Sunday-start key
-    assert weeks_ago(current, THIS + timedelta(days=2)) == 0
-    assert weeks_ago(current, week(5) + timedelta(days=6)) == 5
+async def test_keys_filed_under_an_earlier_week_start_count_in_the_week_containing_them(
+    database: Database, services: Rig
+) -> None:
+    # The guild's weeks start on Monday; these rows were filed while they started on Sunday
+    # (a day before) or Wednesday (two days after).
+    sunday, wednesday = THIS - timedelta(days=1), THIS + timedelta(days=2)
+    await insert_rows(
+        database.engine,
+        [goal_row(GUILD, SAM, sunday, 1, done=True), goal_row(GUILD, ADA, wednesday, 1)],
+        [
+            checkin_row(GUILD, SAM, sunday, hours=3.0),
+            checkin_row(GUILD, MIA, wednesday, hours=2.0),
+            checkin_row(GUILD, LEO, week(9) - timedelta(days=1)),  # week 10: not read
+        ],
+    )
+    overview = await services.group.overview(GUILD)
+    this, last = overview.this_week, overview.last_week
+    assert (this.active, this.checked_in, this.median_hours, this.goals_set) == (2, 1, 2.0, 1)
+    assert (last.active, last.checked_in, last.median_hours) == (1, 1, 3.0)
+    assert (last.goals_set, last.goals_done) == (1, 1)
+    assert overview.roster == 3  # Sam, Ada and Mia
+    assert overview.drifting == ()  # Leo's check-in, ten weeks old, is not read at all
 
 
 MEMBERS, WEEKS = 2000, 26
