@@ -141,8 +141,7 @@ class GroupRepository:
                         .group_by(table.c.user_id)
                     )
                     for user_id, at in rows:
-                        if at is not None:
-                            found[user_id] = max(at, found.get(user_id, at))
+                        found[user_id] = max(at, found.get(user_id, at))
         return found
 
     async def member_weeks(
