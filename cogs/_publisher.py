@@ -112,7 +112,8 @@ class DiscordPublisher:
                     and (role.mentionable or may_mention_any)
                 ):
                     roles.append(discord.Object(role.id))
-        users = [discord.Object(user_id) for user_id in post.user_ids]
+        # Mentions inside an embed never ping: an embed-only post allows nobody.
+        users = [discord.Object(user_id) for user_id in post.user_ids] if post.content else []
         return discord.AllowedMentions(
             everyone=False, users=users or False, roles=roles or False, replied_user=False
         )

@@ -151,18 +151,19 @@ def paused_text(result: Paused) -> str:
     return "\n".join(lines)[:2000]
 
 
-def pair_text(outcome: PairOutcome, delivered: Delivered, guild_id: int) -> str:
-    lines = [outcome.summary]
-    if outcome.assigned or outcome.unpaired:
-        if outcome.channel_id is None:
+def pair_text(outcomes: Sequence[PairOutcome], delivered: Delivered, guild_id: int) -> str:
+    """What a pairing by hand did, round by round, and where the assignments went."""
+    lines = [outcome.summary for outcome in outcomes]
+    acted = [o for o in outcomes if o.assigned or o.unpaired]
+    if acted:
+        channel_id = acted[0].channel_id
+        if channel_id is None:
             lines.append(NO_CHANNEL)
         elif delivered.message_ids:
-            link = DiscordPublisher.message_link(
-                guild_id, outcome.channel_id, delivered.message_ids[0]
-            )
-            lines.append(f"Posted in <#{outcome.channel_id}>: {link}")
+            link = DiscordPublisher.message_link(guild_id, channel_id, delivered.message_ids[0])
+            lines.append(f"Posted in <#{channel_id}>: {link}")
         else:
-            lines.append(f"I couldn't post in <#{outcome.channel_id}>: check my permissions there.")
+            lines.append(f"I couldn't post in <#{channel_id}>: check my permissions there.")
         if delivered.dms:
             lines.append(f"Sent {plural(delivered.dms, 'DM')} to reviewers with reminders on.")
     return "\n".join(lines)[:2000]
@@ -259,15 +260,17 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Peer 
         )
         await interaction.response.send_message(message, ephemeral=True)
 
-    @app_commands.command(name="pair", description="Moderators: pair the current round now")
+    @app_commands.command(
+        name="pair", description="Moderators: pair every submission waiting for reviewers now"
+    )
     async def pair(self, interaction: discord.Interaction[CohortBot]) -> None:
         await require_moderator(interaction)
         guild_id = guild_id_of(interaction)
         # A large round takes a moment, and posting it more.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        outcome = await self.reviews.pair(guild_id, by=interaction.user.id)
-        delivered = await self.reviews.deliver(outcome.notices)
-        await interaction.followup.send(pair_text(outcome, delivered, guild_id), ephemeral=True)
+        outcomes = await self.reviews.pair_waiting(guild_id, by=interaction.user.id)
+        delivered = await self.reviews.deliver(n for o in outcomes for n in o.notices)
+        await interaction.followup.send(pair_text(outcomes, delivered, guild_id), ephemeral=True)
 
 
 async def setup(bot: CohortBot) -> None:

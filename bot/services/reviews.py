@@ -4,8 +4,10 @@ submissions, and moving reviews when a reviewer steps back.
 A round is a study week. A member submits one link per round (submitting again updates it and
 keeps its reviewers). Pairing (a review-pairing schedule or ``/review pair``) gives each
 submission of a round its reviewers from the members who submitted that round and are not
-paused (bot.domain.pairing); early in a week (the first two days) it pairs the week that just
-ended, so the default Monday pairing takes the previous week's submissions. A round is paired
+paused (bot.domain.pairing). A scheduled pairing early in a week (the first two days) pairs the
+week that just ended, so the default Monday pairing takes the previous week's submissions; it
+also tops up anything else waiting. A pairing by hand pairs every submission waiting now: this
+round's, and the last round's if it was never paired, whatever the weekday. A round is paired
 once: pairing again only tops up what is new, and a submission that arrives after its round was
 paired is assigned at once to the least-loaded reviewers. When a reviewer pauses or leaves the
 server, their open reviews move to others.
@@ -58,11 +60,13 @@ log = logging.getLogger(__name__)
 PAUSE_WEEKS_MAX = 12
 #: How long a reviewer has for a review, from the moment it was assigned.
 REVIEW_TIME = timedelta(days=7)
-#: A pairing this early in a week is for the week that just ended.
+#: A scheduled pairing this early in a week is for the week that just ended.
 PAIRING_LOOKBACK = timedelta(days=2)
 #: Earlier rounds that count as history for repeat avoidance.
 HISTORY_ROUNDS = 52
 MESSAGE_LIMIT = 2000
+#: What the schedule's own post (an embed description) has room for.
+EMBED_TEXT_LIMIT = 4000
 #: Discord accepts at most 100 users in a message's allowed mentions.
 MENTIONS_PER_MESSAGE = 100
 MAX_SUGGESTIONS = 25
@@ -167,6 +171,22 @@ def review_item(review: Review, now: datetime) -> str:
         else f"due {timestamp(review.due_at, 'R')}"
     )
     return f"{submission_label(sub)} by {mention(sub.user_id)} — <{sub.url}> · {when}"
+
+
+def listing(lines: Sequence[str], limit: int) -> str:
+    """As many whole lines as fit in `limit` characters, then "… and N more" for the rest."""
+    out: list[str] = []
+    used = 0
+    for i, line in enumerate(lines):
+        more = len(lines) - i - 1
+        tail = len(f"\n… and {more} more") if more else 0
+        if used + len(line) + 1 + tail > limit:
+            rest = len(lines) - i
+            out.append(f"… and {rest} more")
+            break
+        out.append(line)
+        used += len(line) + 1
+    return "\n".join(out)
 
 
 def _plural(count: int, word: str) -> str:
@@ -512,43 +532,74 @@ class ReviewService:
     # -- pairing -----------------------------------------------------------------------------
 
     async def round_to_pair(self, guild_id: int, at: datetime | None = None) -> StudyWeek:
-        """The week a pairing at `at` is for: the one that just ended when `at` falls in the
-        first two days of a week, else the current one."""
+        """The round a scheduled pairing at `at` is for: the one that just ended when `at`
+        falls in the first two days of a week, else the current one."""
         settings = await self._settings.get(guild_id)
         return _round_at(settings, at or self._clock.now())
 
     async def pair(
         self, guild_id: int, *, at: datetime | None = None, by: int | None = None
     ) -> PairOutcome:
-        """Pair a round (see ``round_to_pair``). Again: only what has fewer reviewers than it
-        should (new submissions, or ones the pool was too small for) is topped up."""
+        """Pair one round (see ``round_to_pair``). Again: only what has fewer reviewers than
+        it should (new submissions, or ones the pool was too small for) is topped up."""
         async with self._locks[guild_id]:
             settings = await self._settings.get(guild_id)
-            now = self._clock.now()
-            week = _round_at(settings, at or now)
-            current = study_week(settings, now).key == week.key
-            subs = await self._reviews.round_submissions(guild_id, week.key)
-            first = not await self._reviews.is_paired(guild_id, week.key)
-            existing = await self._reviews.round_reviews(guild_id, week.key)
-            pool = await self._pool(guild_id, subs, now)
-            n = settings.reviewers_per_submission
-            result = pairing.pair_round(
-                [pairing.Submission(s.id, s.user_id) for s in subs],
-                pool,
-                n,
-                await self._history(guild_id, week, [s.user_id for s in subs]),
-                _seed(guild_id, week.key),
-                [pairing.Assignment(r.submission.id, r.reviewer_id) for r in existing],
-            )
-            due = now + REVIEW_TIME
-            added = await self._reviews.assign(
-                guild_id,
-                [NewReview(a.submission_id, a.reviewer_id) for a in result.assignments],
-                now,
-                due,
-            )
-            if subs:
-                await self._reviews.mark_paired(guild_id, week.key, now, by)
+            week = _round_at(settings, at or self._clock.now())
+            return await self._pair_round(settings, week, by)
+
+    async def pair_waiting(self, guild_id: int, *, by: int | None = None) -> list[PairOutcome]:
+        """A pairing by hand: every submission waiting for reviewers now, whatever the
+        weekday — the last round's if it was never paired (or some of it still has nobody),
+        then this round's. One outcome per round, oldest first."""
+        async with self._locks[guild_id]:
+            settings = await self._settings.get(guild_id)
+            current = study_week(settings, self._clock.now())
+            rounds = [w for w in (current.previous(),) if await self._waiting(guild_id, w)]
+            rounds.append(current)
+            return [await self._pair_round(settings, week, by) for week in rounds]
+
+    async def _waiting(
+        self, guild_id: int, week: StudyWeek, *, unpaired_counts: bool = True
+    ) -> bool:
+        """The round has a submission without any reviewer: never paired (when
+        `unpaired_counts`), or the pool was too small when it was."""
+        subs = await self._reviews.round_submissions(guild_id, week.key)
+        if not subs:
+            return False
+        if not await self._reviews.is_paired(guild_id, week.key):
+            return unpaired_counts
+        reviewed = {r.submission.id for r in await self._reviews.round_reviews(guild_id, week.key)}
+        return any(s.id not in reviewed for s in subs)
+
+    async def _pair_round(
+        self, settings: GuildSettings, week: StudyWeek, by: int | None
+    ) -> PairOutcome:
+        """Pair one round (caller holds the guild's lock)."""
+        guild_id = settings.guild_id
+        now = self._clock.now()
+        current = study_week(settings, now).key == week.key
+        subs = await self._reviews.round_submissions(guild_id, week.key)
+        first = not await self._reviews.is_paired(guild_id, week.key)
+        existing = await self._reviews.round_reviews(guild_id, week.key)
+        pool = await self._pool(guild_id, subs, now)
+        n = settings.reviewers_per_submission
+        result = pairing.pair_round(
+            [pairing.Submission(s.id, s.user_id) for s in subs],
+            pool,
+            n,
+            await self._history(guild_id, week, [s.user_id for s in subs]),
+            _seed(guild_id, week.key),
+            [pairing.Assignment(r.submission.id, r.reviewer_id) for r in existing],
+        )
+        due = now + REVIEW_TIME
+        added = await self._reviews.assign(
+            guild_id,
+            [NewReview(a.submission_id, a.reviewer_id) for a in result.assignments],
+            now,
+            due,
+        )
+        if subs:
+            await self._reviews.mark_paired(guild_id, week.key, now, by)
         by_id = {s.id: s for s in subs}
         unpaired = tuple(by_id[i] for i in result.unpaired_submission_ids if i in by_id)
         if not first and not added:
@@ -588,17 +639,39 @@ class ReviewService:
         )
 
     async def scheduled_pairing(self, guild_id: int, fire_at: datetime) -> Pairing:
-        """The review-pairing schedule's hook: pair, post the assignments in the reviews
-        channel, DM reviewers; the schedule's own post carries the summary."""
-        outcome = await self.pair(guild_id, at=fire_at)
-        delivered = await self.deliver(outcome.notices)
-        text = outcome.summary
-        if outcome.lines and (outcome.channel_id is None or not delivered.message_ids):
-            # Nowhere to post the list: the schedule's post shows it (embeds never ping).
-            listed = "\n".join(outcome.lines)
-            return Pairing(f"{text}\n\n{listed}"[:4000], user_ids=outcome.involved)
-        if delivered.message_ids and outcome.channel_id is not None:
-            text += f" The assignments are in <#{outcome.channel_id}>."
+        """The review-pairing schedule's hook: pair the round (see ``round_to_pair``) and top
+        up anything else waiting for reviewers, post the assignments in the reviews channel,
+        DM reviewers; the schedule's own post carries the summary."""
+        async with self._locks[guild_id]:
+            settings = await self._settings.get(guild_id)
+            main = _round_at(settings, fire_at)
+            current = study_week(settings, self._clock.now())
+            rounds = {main.key: main}
+            for week in (current.previous(), current):
+                # This round is paired at its own time: only a paired one is topped up early.
+                if week.key not in rounds and await self._waiting(
+                    guild_id, week, unpaired_counts=week.key != current.key
+                ):
+                    rounds[week.key] = week
+            outcomes = [
+                await self._pair_round(settings, week, None) for _, week in sorted(rounds.items())
+            ]
+        texts: list[str] = []
+        unposted: list[str] = []
+        for outcome in outcomes:
+            if outcome.week.key != main.key and not (outcome.assigned or outcome.unpaired):
+                continue  # a top-up that found nothing: not worth a line
+            delivered = await self.deliver(outcome.notices)
+            text = outcome.summary
+            if outcome.lines and (outcome.channel_id is None or not delivered.message_ids):
+                unposted += outcome.lines  # nowhere to post the list: the schedule's post shows it
+            elif delivered.message_ids and outcome.channel_id is not None:
+                text += f" The assignments are in <#{outcome.channel_id}>."
+            texts.append(text)
+        text = "\n".join(texts)
+        if unposted:
+            # An embed never pings, so the listing mentions nobody it would notify.
+            text = f"{text}\n\n{listing(unposted, EMBED_TEXT_LIMIT - len(text) - 2)}"
         return Pairing(text)
 
     # -- figures for other features ----------------------------------------------------------

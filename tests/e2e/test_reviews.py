@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.clock import FrozenClock
 from db.schema.reviews import review_submissions
-from tests.e2e.conftest import StudyGroup, refused
+from tests.e2e.conftest import StudyGroup, refused, study_group
 from tests.emulator import Channel, CommandUnavailable, Member, PostedMessage
 
 pytestmark = pytest.mark.e2e
@@ -296,3 +300,65 @@ async def test_reviews_of_a_member_who_leaves_move_to_others(group: StudyGroup) 
     assert bob.id not in moved.pings.users
     status = await group.bot.services.reviews.status(group.guild.id, bob.id)
     assert status.owed == ()
+
+
+# Monday 16 November 2026 is the first day of a study week (the default week start).
+WEEK_OF_16_NOV = [datetime(2026, 11, 16 + day, 12, tzinfo=UTC) for day in range(7)]
+
+
+@pytest.mark.parametrize("now", WEEK_OF_16_NOV, ids=lambda d: d.strftime("%a"))
+async def test_pair_by_hand_pairs_this_weeks_submissions_on_every_weekday(
+    tmp_path: Path, now: datetime
+) -> None:
+    async with study_group(tmp_path, FrozenClock(now)) as group:
+        reviews = await reviews_channel(group)
+        for member in (group.sam, group.ada):
+            await submit(member)
+        summary = await pair(group)
+        assert "Paired 2 submissions for the week of 16 Nov" in summary, summary
+        (post,) = group.posts(reviews)
+        assert post.pings.users == {group.sam.id, group.ada.id}
+        status = await group.sam.slash("review status")
+        assert f"<@{group.ada.id}>" in status.embed["description"]
+
+
+@pytest.mark.parametrize("now", WEEK_OF_16_NOV, ids=lambda d: d.strftime("%a"))
+async def test_pair_by_hand_also_pairs_last_weeks_round_if_it_never_was(
+    tmp_path: Path, now: datetime
+) -> None:
+    clock = FrozenClock(now - timedelta(days=7))
+    async with study_group(tmp_path, clock) as group:
+        reviews = await reviews_channel(group)
+        for member in (group.sam, group.ada):
+            await submit(member)  # the week of 9 Nov, never paired
+        clock.set(now)
+        bob, cleo = group.guild.add_member("Bob"), group.guild.add_member("Cleo")
+        for member in (bob, cleo):
+            await submit(member)  # the week of 16 Nov
+        summary = await pair(group)
+        assert "Paired 2 submissions for the week of 9 Nov" in summary, summary
+        assert "Paired 2 submissions for the week of 16 Nov" in summary, summary
+        pinged = set().union(*(p.pings.users for p in group.posts(reviews)))
+        assert pinged == {group.sam.id, group.ada.id, bob.id, cleo.id}
+        # Again: nothing is waiting any more, and it says so.
+        again = await pair(group)
+        assert "nothing new to pair" in again and "Paired" not in again
+
+
+async def test_a_pairing_of_more_than_100_members_posted_as_an_embed_is_accepted(
+    group: StudyGroup,
+) -> None:
+    # No reviews or announcements channel: the schedule's own post (an embed) lists them.
+    service = group.bot.services.reviews
+    for i in range(120):
+        await service.submit(group.guild.id, 10**18 + i, f"https://example.com/{i}")
+    added = await group.mia.slash(
+        "schedule add", kind="review-pairing", when="fri 18:00", channel=group.general
+    )
+    schedule_id = int(added.content.split("**#")[1].split("**")[0])
+    ran = await group.mia.slash("schedule run", schedule=schedule_id)
+    assert "Posted" in (await ran.wait_for_followup()).content
+    (card,) = group.posts(group.general)
+    text = card.embeds[0]["description"]
+    assert "Paired 120 submissions" in text and re.search(r"… and \d+ more", text)
+    assert not card.pings.anyone and allowed_users(card) == set()

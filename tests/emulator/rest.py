@@ -41,6 +41,7 @@ Json = dict[str, Any]
 
 CONTENT_LIMIT = 2000
 EMBED_TOTAL_LIMIT = 6000
+MENTIONS_LIMIT = 100  # users, and roles, in allowed_mentions
 UPLOAD_LIMIT = 10 * 1024 * 1024
 NONCE_WINDOW = timedelta(minutes=5)
 
@@ -153,6 +154,16 @@ def message_rules(
         )
     am = body.get("allowed_mentions")
     if isinstance(am, dict):
+        for kind in ("users", "roles"):
+            listed = am.get(kind)
+            if isinstance(listed, list) and len(listed) > MENTIONS_LIMIT:
+                out.append(
+                    (
+                        ("allowed_mentions", kind),
+                        "BASE_TYPE_MAX_LENGTH",
+                        f"Must be {MENTIONS_LIMIT} or fewer in length.",
+                    )
+                )
         parse = am.get("parse") or []
         for kind in ("users", "roles"):
             if kind in parse and am.get(kind):

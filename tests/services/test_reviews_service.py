@@ -270,7 +270,42 @@ async def test_without_any_channel_the_schedule_post_carries_the_list(
 ) -> None:
     await submit_all(service, SAM, ADA)
     summary = await service.scheduled_pairing(GUILD, datetime(2026, 11, 18, 13, tzinfo=UTC))
-    assert f"<@{SAM}>" in summary.text and set(summary.user_ids) == {SAM, ADA}
+    # The list is in an embed, which never pings: no allowed mentions to pass.
+    assert f"<@{SAM}>" in summary.text and summary.user_ids == ()
+
+
+async def test_a_listing_too_long_for_the_schedule_post_says_how_many_more(
+    service: ReviewService,
+) -> None:
+    members = [SAM + 100 + i for i in range(150)]
+    await submit_all(service, *members)
+    summary = await service.scheduled_pairing(GUILD, datetime(2026, 11, 18, 13, tzinfo=UTC))
+    assert len(summary.text) <= 4000 and summary.user_ids == ()
+    listed = [line for line in summary.text.splitlines() if line.startswith("•")]
+    (more,) = re.findall(r"… and (\d+) more", summary.text)
+    assert len(listed) + int(more) == 150
+
+
+async def test_a_scheduled_pairing_also_pairs_last_weeks_round_if_it_never_was(
+    service: ReviewService, settings: GuildSettingsRepository, clock: FrozenClock
+) -> None:
+    await submit_all(service, SAM, ADA)  # Wednesday 18 Nov, never paired
+    clock.set(datetime(2026, 11, 25, 18, tzinfo=UTC))  # a Wednesday pairing schedule
+    await submit_all(service, BOB, CLEO)
+    summary = await service.scheduled_pairing(GUILD, clock.now())
+    assert "for the week of 16 Nov" in summary.text and "for the week of 23 Nov" in summary.text
+    assert (await service.status(GUILD, SAM)).reviews
+
+
+async def test_a_scheduled_pairing_leaves_the_new_week_for_its_own_time(
+    service: ReviewService, settings: GuildSettingsRepository, clock: FrozenClock
+) -> None:
+    await submit_all(service, SAM, ADA)  # the week of 16 Nov
+    clock.set(datetime(2026, 11, 23, 9, tzinfo=UTC))  # Monday morning: a new week
+    await submit_all(service, BOB, CLEO)
+    summary = await service.scheduled_pairing(GUILD, datetime(2026, 11, 23, 10, tzinfo=UTC))
+    assert "Paired 2 submissions for the week of 16 Nov" in summary.text
+    assert "23 Nov" not in summary.text and not (await service.status(GUILD, BOB)).reviews
 
 
 # ---------------------------------------------------------------------------- follow-through
