@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import discord
@@ -14,13 +15,14 @@ from bot.errors import InvalidInput, UserError
 from bot.scheduler import FireResult
 from bot.services.announcements import ADD_GOAL, CHECK_IN, timestamp
 from bot.services.schedules import ScheduleInfo
+from bot.tree import handle_error
 from cogs._checks import caller_is_moderator, guild_id_of, require_moderator
 from cogs._publisher import DiscordPublisher
 from cogs.settings import missing_post_permissions
 from cogs.study_buttons import AddGoalButton, CheckInButton
 from db.repositories.schedules import SCHEDULE_KINDS
 
-EMBED_BUDGET = 5500  # characters per list embed (Discord allows 6000 in total)
+EMBED_BUDGET = 5500  # field characters per list page (Discord allows 6000 across a message)
 FIELDS_PER_EMBED = 25
 
 
@@ -57,29 +59,81 @@ def schedule_field(info: ScheduleInfo) -> tuple[str, str]:
     return name, "\n".join(lines)[:1024]
 
 
-def list_embeds(infos: list[ScheduleInfo]) -> list[discord.Embed]:
-    """Schedules as embed fields, split so each embed stays inside Discord's limits."""
-    title = "Schedules"
-    if not infos:
-        return [
-            discord.Embed(
-                title=title,
-                description="No schedules yet. Add one with `/schedule add`.",
-                colour=discord.Colour.blurple(),
-            )
-        ]
-    embeds: list[discord.Embed] = []
-    current = discord.Embed(title=title, colour=discord.Colour.blurple())
+def list_pages(infos: list[ScheduleInfo]) -> list[list[tuple[str, str]]]:
+    """Schedules as embed fields, in pages of one embed each: Discord counts 6,000 characters
+    across all of a message's embeds, so each page (a message of its own) keeps to one budget."""
+    pages: list[list[tuple[str, str]]] = [[]]
+    used = 0
     for info in infos:
         name, value = schedule_field(info)
-        if len(current.fields) >= FIELDS_PER_EMBED or len(current) + len(name) + len(value) > (
-            EMBED_BUDGET
+        if pages[-1] and (
+            len(pages[-1]) >= FIELDS_PER_EMBED or used + len(name) + len(value) > EMBED_BUDGET
         ):
-            embeds.append(current)
-            current = discord.Embed(colour=discord.Colour.blurple())
-        current.add_field(name=name, value=value, inline=False)
-    embeds.append(current)
-    return embeds[:10]
+            pages.append([])
+            used = 0
+        pages[-1].append((name, value))
+        used += len(name) + len(value)
+    return pages
+
+
+def list_page(infos: list[ScheduleInfo], page: int) -> tuple[discord.Embed, discord.ui.View | None]:
+    """One page of `/schedule list` (clamped to the pages there are) and its buttons."""
+    title = "Schedules"
+    if not infos:
+        empty = discord.Embed(
+            title=title,
+            description="No schedules yet. Add one with `/schedule add`.",
+            colour=discord.Colour.blurple(),
+        )
+        return empty, None
+    pages = list_pages(infos)
+    page = min(max(page, 1), len(pages))
+    embed = discord.Embed(title=title, colour=discord.Colour.blurple())
+    for name, value in pages[page - 1]:
+        embed.add_field(name=name, value=value, inline=False)
+    count = f"{len(infos)} schedule{'s' if len(infos) != 1 else ''}"
+    if len(pages) == 1:
+        embed.set_footer(text=count)
+        return embed, None
+    embed.set_footer(text=f"Page {page} of {len(pages)} · {count}")
+    view = discord.ui.View(timeout=None)
+    view.add_item(ListPageButton(max(page - 1, 1), "p", disabled=page <= 1))
+    view.add_item(ListPageButton(min(page + 1, len(pages)), "n", disabled=page >= len(pages)))
+    return embed, view
+
+
+class ListPageButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"cohort:schedule-list:(?P<page>[0-9]{1,3}):(?P<way>[pn])",
+):
+    """Previous / next page of `/schedule list`, for moderators (checked again on each press)."""
+
+    def __init__(self, page: int, way: str, disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Previous" if way == "p" else "Next",
+                emoji="◀️" if way == "p" else "▶️",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"cohort:schedule-list:{page}:{way}",
+                disabled=disabled,
+            )
+        )
+        self.page = page
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ListPageButton:
+        return cls(int(match["page"]), match["way"])
+
+    async def callback(self, interaction: discord.Interaction[CohortBot]) -> None:  # type: ignore[override]
+        try:
+            await require_moderator(interaction)
+            infos = await interaction.client.services.schedules.for_guild(guild_id_of(interaction))
+            embed, view = list_page(infos, self.page)
+            await interaction.response.edit_message(embed=embed, view=view)
+        except Exception as error:
+            await handle_error(interaction, error)
 
 
 def result_text(result: FireResult, link: str | None) -> str:
@@ -157,7 +211,11 @@ class ScheduleCog(
     @app_commands.command(name="list", description="This server's schedules and when they fire")
     async def list_(self, interaction: discord.Interaction[CohortBot]) -> None:
         infos = await self.service.for_guild(guild_id_of(interaction))
-        await interaction.response.send_message(embeds=list_embeds(infos), ephemeral=True)
+        embed, view = list_page(infos, 1)
+        if view is None:
+            await interaction.response.send_message(embed=embed, ephemeral=True)
+        else:
+            await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
     @app_commands.command(name="remove", description="Delete a schedule")
     @app_commands.autocomplete(schedule=schedule_autocomplete)
@@ -226,4 +284,5 @@ def study_view(buttons: tuple[str, ...], guild_id: int) -> discord.ui.View | Non
 
 async def setup(bot: CohortBot) -> None:
     bot.services.scheduler.attach_publisher(DiscordPublisher(bot, study_view))
+    bot.add_dynamic_items(ListPageButton)
     await bot.add_cog(ScheduleCog(bot))

@@ -30,7 +30,7 @@ from db.repositories.schedules import (
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_LENGTH = 1500
-#: Keeps `/schedule list` inside one message and autocomplete inside Discord's 25 choices.
+#: Keeps autocomplete inside Discord's 25 choices (`/schedule list` pages).
 MAX_SCHEDULES_PER_GUILD = 25
 NO_SUCH_SCHEDULE = "There's no such schedule in this server — pick one from the list as you type."
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.services.schedules import MAX_SCHEDULES_PER_GUILD
 from tests.e2e.conftest import StudyGroup, study_group
 from tests.emulator import MANAGE_GUILD, SEND_MESSAGES, CommandUnavailable
 
@@ -242,3 +243,27 @@ async def test_lost_permission_disables_the_schedule_and_tells_moderators(
     )
     assert "permissions" in notice.content
     assert [m for m in group.posts(group.general) if "Can't post" in m.content] == []
+
+
+async def test_list_at_the_schedule_limit_pages_within_discords_embed_budget(
+    group: StudyGroup,
+) -> None:
+    service = group.bot.services.schedules
+    for i in range(MAX_SCHEDULES_PER_GUILD):
+        text = f"Reminder {i:02}: " + "read the next chapter and post a question. " * 4
+        await service.add(
+            group.guild.id, "reminder", "daily 13:00", group.general.id, text[:150], group.mia.id
+        )
+    listed = await group.mia.slash("schedule list")
+    assert listed.ephemeral and len(listed.embeds) == 1
+    seen: list[str] = [f["name"] for f in listed.embed["fields"]]
+    page = listed
+    while (button := page.original.find_component("Next")) and not button.get("disabled"):
+        page = await group.mia.click(page.original, "Next")
+        assert page.callback_type == 7 and len(page.embeds) == 1
+        seen += [f["name"] for f in page.embed["fields"]]
+    assert len(seen) == len(set(seen)) == MAX_SCHEDULES_PER_GUILD
+    assert "Page 2 of 2" in page.embed["footer"]["text"]
+    back = await group.mia.click(page.original, "Previous")
+    assert "Page 1 of 2" in back.embed["footer"]["text"]
+    assert back.original.find_component("Previous").get("disabled")
