@@ -9,7 +9,9 @@ what is due (``run_due``), which tests also call directly after moving a FrozenC
 Posting is sequenced per channel (Discord rate-limits per channel) and concurrent across
 channels. Each post is claimed first, carries the occurrence's nonce, is retried with backoff
 on temporary failures inside its lease, and is marked sent with its message id. A deleted
-channel or a lost permission disables the schedule and tells the moderators once.
+channel, a lost permission or a post Discord refuses (AutoMod, an invalid body: any 4xx other
+than 429) disables the schedule with the reason and tells the moderators once; none of those is
+retried, as the same post would meet the same answer.
 """
 
 from __future__ import annotations
@@ -83,6 +85,34 @@ class NoAccess(PostFailed):
     """The bot may not post there any more (Discord 50001 / 50013)."""
 
     outcome = "no-access"
+
+
+class Refused(PostFailed):
+    """Discord refused the post itself (a 4xx other than 429: AutoMod 200000/200001, an
+    invalid body 50035, ...). Sending it again would be refused again: never retried."""
+
+    outcome = "refused"
+
+    def __init__(self, said: str, status: int = 400, code: int = 0) -> None:
+        super().__init__(said)
+        self.said = said
+        self.status = status
+        self.code = code
+
+    @property
+    def explained(self) -> str:
+        """What Discord said, for moderators."""
+        what = AUTOMOD.get(self.code)
+        said = self.said.strip()[:120] or f"HTTP {self.status}"
+        code = f"code {self.code}" if self.code else f"HTTP {self.status}"
+        return f"{what}: “{said}” ({code})" if what else f"“{said}” ({code})"
+
+
+#: Discord's AutoMod refusals, in words moderators recognise.
+AUTOMOD = {
+    200000: "AutoMod blocked it",
+    200001: "AutoMod blocked its title",
+}
 
 
 class DmsClosed(Exception):
@@ -357,7 +387,10 @@ class Scheduler:
                 else []
             )
             message_id = await self._post(publisher, claim, post)
-        except (ChannelGone, NoAccess) as exc:
+        except (ChannelGone, NoAccess, Refused) as exc:
+            # Permanent: the next attempt would meet the same answer. Stop and say why.
+            if isinstance(exc, Refused):
+                log.warning("occurrence %s refused by Discord: %s", occurrence.id, exc.explained)
             await self._occurrences.give_up(claim, exc.outcome)
             reason = self._disabled_reason(schedule, exc)
             await self.disable([schedule], reason)
@@ -409,6 +442,8 @@ class Scheduler:
     def _disabled_reason(schedule: Schedule, error: PostFailed) -> str:
         if isinstance(error, ChannelGone):
             return _deleted(schedule.channel_id)
+        if isinstance(error, Refused):
+            return f"Discord refused its post in <#{schedule.channel_id}>: {error.explained}."
         return f"I can no longer post in <#{schedule.channel_id}> (missing permissions)."
 
     async def channel_deleted(self, guild_id: int, channel_id: int) -> list[Schedule]:

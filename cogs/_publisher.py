@@ -3,7 +3,8 @@
 Posts carry the occurrence's nonce; discord.py sends ``enforce_nonce: true`` with any nonce, so
 Discord answers a repeated post (after a crash between posting and recording it) with the
 message it already created. Discord's answers are mapped to what the scheduler acts on: the
-channel is gone, access was lost, DMs are closed, or a temporary failure worth retrying.
+channel is gone, access was lost, DMs are closed, Discord refused the post itself (any other 4xx
+but 429: AutoMod, an invalid body; never retried), or a temporary failure worth retrying.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ import aiohttp
 import discord
 
 from bot.bot import CohortBot
-from bot.scheduler import ChannelGone, DmsClosed, NoAccess, PostFailed, TemporaryFailure
+from bot.scheduler import (
+    ChannelGone,
+    DmsClosed,
+    NoAccess,
+    PostFailed,
+    Refused,
+    TemporaryFailure,
+)
 from bot.services.announcements import Card, Post
 
 log = logging.getLogger(__name__)
@@ -52,6 +60,15 @@ def _temporary(error: BaseException) -> bool:
     if isinstance(error, discord.HTTPException):
         return error.status >= 500 or error.status == 429
     return isinstance(error, discord.RateLimited | aiohttp.ClientError | asyncio.TimeoutError)
+
+
+def _failure(error: Exception) -> Exception:
+    """A temporary failure to retry, Discord's refusal of the post itself, or `error`."""
+    if _temporary(error):
+        return TemporaryFailure(str(error) or type(error).__name__)
+    if isinstance(error, discord.HTTPException) and 400 <= error.status < 500:
+        return Refused(error.text or str(error), error.status, error.code)
+    return error
 
 
 class DiscordPublisher:
@@ -89,9 +106,7 @@ class DiscordPublisher:
         except discord.Forbidden as exc:
             raise NoAccess(str(exc)) from exc
         except Exception as exc:
-            if _temporary(exc):
-                raise TemporaryFailure(str(exc) or type(exc).__name__) from exc
-            raise
+            raise _failure(exc) from exc
         return message.id
 
     def _mentions(self, guild_id: int, channel: object, post: Post) -> discord.AllowedMentions:
@@ -137,9 +152,7 @@ class DiscordPublisher:
         except discord.NotFound as exc:
             raise PostFailed(str(exc)) from exc
         except Exception as exc:
-            if _temporary(exc):
-                raise TemporaryFailure(str(exc) or type(exc).__name__) from exc
-            raise
+            raise _failure(exc) from exc
 
     async def tell_owner(self, guild_id: int, text: str) -> bool:
         guild = self._bot.get_guild(guild_id)

@@ -140,7 +140,10 @@ def result_text(result: FireResult, link: str | None) -> str:
     if result.status == "sent":
         return f"Posted: {link}" if link else "Posted."
     if result.status == "disabled":
-        return f"I couldn't post it: {result.reason} The schedule is now disabled."
+        return (
+            f"I couldn't post it: {result.reason} The schedule is now disabled; "
+            "`/schedule resume` starts it again once that is fixed."
+        )
     if result.status == "skipped":
         return "That run is already being posted."
     if result.status == "failed":

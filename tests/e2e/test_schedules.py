@@ -267,3 +267,48 @@ async def test_list_at_the_schedule_limit_pages_within_discords_embed_budget(
     back = await group.mia.click(page.original, "Previous")
     assert "Page 1 of 2" in back.embed["footer"]["text"]
     assert back.original.find_component("Previous").get("disabled")
+
+
+async def test_a_post_automod_blocks_is_not_retried_and_the_moderators_are_told(
+    group: StudyGroup,
+) -> None:
+    await group.mia.slash("settings channel", purpose="announcements", channel=group.announcements)
+    schedule_id = await add_schedule(group, "reminder", "daily 13:00", message="Buy cheap pills")
+    group.emu.faults.automod(f"POST /channels/{group.general.id}/messages", times=10)
+    group.clock.set(AT_13)
+    (result,) = await group.scheduler.run_due()
+    assert result.status == "disabled" and "automatic moderation" in (result.reason or "")
+    attempts = [r for r in group.emu.requests_to("POST /channels/{channel_id}/messages")
+                if r.path.endswith(f"/{group.general.id}/messages")]  # fmt: skip
+    assert [r.status for r in attempts] == [400]  # refused once, never tried again
+    notice = next(m for m in group.posts(group.announcements) if f"#{schedule_id}" in m.content)
+    assert "automatic moderation" in notice.content and "/schedule list" in notice.content
+    listed = await group.mia.slash("schedule list")
+    field = next(f for f in listed.embed["fields"] if f["name"].startswith(f"#{schedule_id} "))
+    assert "Disabled" in field["value"] and "automatic moderation" in field["value"]
+    # Nothing more is tried: the next day passes without a request.
+    group.clock.set(AT_13 + timedelta(days=1))
+    assert await group.scheduler.run_due() == []
+    assert group.posts(group.general) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [(200000, "Message was blocked by automatic moderation"), (50035, "Invalid Form Body")],
+)
+async def test_schedule_run_says_what_discord_said_when_it_refuses(
+    group: StudyGroup, code: int, said: str
+) -> None:
+    schedule_id = await add_schedule(group, "reminder", "daily 13:00", message="Weekly quiz")
+    group.emu.faults.fail(
+        f"POST /channels/{group.general.id}/messages", 400, code=code, message=said
+    )
+    ran = await group.mia.slash("schedule run", schedule=schedule_id)
+    reply = (await ran.wait_for_followup()).content
+    assert said in reply and str(code) in reply and "try again" not in reply
+    assert "disabled" in reply and "/schedule resume" in reply
+    # Fixed (here: the refusal is gone), resume and it posts again.
+    await group.mia.slash("schedule resume", schedule=schedule_id)
+    group.clock.advance(timedelta(minutes=1))
+    again = await group.mia.slash("schedule run", schedule=schedule_id)
+    assert "Posted" in (await again.wait_for_followup()).content

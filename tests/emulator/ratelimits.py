@@ -161,6 +161,9 @@ class Fault:
     retry_after: float = 0.25
     is_global: bool = False
     after_processing: bool = False
+    #: Discord's JSON error code and message for the body (default: the HTTP status's).
+    code: int = 0
+    message: str | None = None
     fired: list[str] = field(default_factory=list)
 
     def matches(self, method: str, route: str, path: str) -> bool:
@@ -188,17 +191,33 @@ class Faults:
         retry_after: float = 0.25,
         is_global: bool = False,
         after_processing: bool = False,
+        code: int = 0,
+        message: str | None = None,
     ) -> Fault:
         """The next `times` requests matching `route` answer `status`.
 
         `route` is "METHOD /template" (e.g. "POST /channels/{channel_id}/messages") or a glob
         over the concrete path ("POST /channels/123/*"); the method may be left out or be "*".
         For 429, `retry_after`/`is_global` shape the answer. `after_processing=True` applies the
-        request first and only then fails the response.
+        request first and only then fails the response. `code`/`message` give the error body
+        Discord would send (``{"message": ..., "code": ...}``).
         """
-        fault = Fault(route, status, times, retry_after, is_global, after_processing)
+        fault = Fault(route, status, times, retry_after, is_global, after_processing, code, message)
         self.rules.append(fault)
         return fault
+
+    def automod(self, route: str, *, times: int = 1, title: bool = False) -> Fault:
+        """AutoMod blocks the next `times` matching requests: 400 with Discord's body, code
+        200000 (200001 when `title`: what was blocked is an embed's title or a thread name)."""
+        if title:
+            return self.fail(
+                route, 400, times=times, code=200001,
+                message="Title was blocked by automatic moderation",
+            )  # fmt: skip
+        return self.fail(
+            route, 400, times=times, code=200000,
+            message="Message was blocked by automatic moderation",
+        )  # fmt: skip
 
     def clear(self) -> None:
         self.rules.clear()

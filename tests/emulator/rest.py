@@ -493,7 +493,7 @@ class RestApi:
             reason = HTTPStatus(fault.status).phrase
         except ValueError:
             reason = "Error"
-        body = {"message": f"{fault.status}: {reason}", "code": 0}
+        body = {"message": fault.message or f"{fault.status}: {reason}", "code": fault.code}
         return self._finish(record, fault.status, body, bucket_headers)
 
     def _finish(
