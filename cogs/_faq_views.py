@@ -35,6 +35,7 @@ WRONG_GUILD = "This form belongs to another server."
 NOT_THIS_ANSWER = "That button doesn't belong to this answer."
 REASONS = {"unanswered": "no confident answer", "not-helpful": "answer not helpful"}
 Outcome = Literal["dm", "channel", "failed"]
+REPLY_NEEDS_HISTORY = 160002
 
 
 def cut(text: str, limit: int) -> str:
@@ -368,19 +369,27 @@ async def _tell(
             channel_id=recipient.channel_id,
             fail_if_not_exists=False,
         )
-    try:
-        await channel.send(
-            f"<@{recipient.user_id}> a moderator answered your question “{question}”:",
-            embed=answer_embed(result.entry, (), result.item.question),
-            view=vote_view(result.entry.id, recipient.user_id),
-            reference=reference,  # type: ignore[arg-type]
-            allowed_mentions=discord.AllowedMentions(
-                everyone=False,
-                roles=False,
-                users=[discord.Object(recipient.user_id)],
-                replied_user=False,
-            ),
+    text = f"<@{recipient.user_id}> a moderator answered your question “{question}”"
+    while True:
+        try:
+            await channel.send(
+                f"{text}:",
+                embed=answer_embed(result.entry, (), result.item.question),
+                view=vote_view(result.entry.id, recipient.user_id),
+                reference=reference,  # type: ignore[arg-type]
+                allowed_mentions=discord.AllowedMentions(
+                    everyone=False,
+                    roles=False,
+                    users=[discord.Object(recipient.user_id)],
+                    replied_user=False,
+                ),
+            )
+            return "channel"
+        except discord.HTTPException as exc:
+            if reference is None or exc.code != REPLY_NEEDS_HISTORY:
+                return "failed"
+        # A reply needs Read Message History (not in older invites): link what they asked.
+        link = (
+            f"https://discord.com/channels/{guild.id}/{recipient.channel_id}/{reference.message_id}"
         )
-        return "channel"
-    except discord.HTTPException:
-        return "failed"
+        text, reference = f"{text} ({link})", None

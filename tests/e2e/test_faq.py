@@ -10,7 +10,7 @@ import pytest
 
 from bot.services.faq import IMPORT_MAX_BYTES
 from tests.e2e.conftest import StudyGroup, refused
-from tests.emulator import InteractionResult, Member, Upload
+from tests.emulator import InteractionResult, Member, Upload, permissions
 
 pytestmark = pytest.mark.e2e
 
@@ -324,3 +324,20 @@ async def test_answer_buttons_work_after_a_restart(group: StudyGroup) -> None:
     own = await group.sam.click(asked, "Not helpful")
     assert "passed your question to the moderators" in own.content
     assert "what's the price of the certificate" in await queue_text(group)
+
+
+async def test_the_asker_is_told_without_read_message_history(group: StudyGroup) -> None:
+    """Invited with the permissions of older installs: a reply (message reference) would be
+    refused (160002), so the notice is a plain post that links the answer they judged."""
+    await add_cost(group)
+    asked = await group.sam.slash("faq ask", question="What does the certificate cost?")
+    await group.sam.click(asked, "Not helpful")
+    group.general.set_permissions(group.guild.bot_member, deny=permissions.READ_MESSAGE_HISTORY)
+    await answer(group, await only_item(group.mia), "Around €39 a month, aid aside.")
+    told = await group.emu.messages.wait_for(
+        lambda m: "answered your question" in m.content, channel=group.general
+    )
+    assert asked.original is not None and told.message_reference is None
+    link = f"/channels/{group.guild.id}/{group.general.id}/{asked.original.id}"
+    assert link in told.content and told.pings.users == {group.sam.id}
+    assert told.button_labels() == ["Helpful", "Not helpful"]

@@ -1038,6 +1038,15 @@ class RestApi:
                 with contextlib.suppress(KeyError):
                     return 200, emu.message_json(emu.messages.get(seen[0]))
         ref = body.get("message_reference")
+        if (
+            ref
+            and channel.guild is not None
+            and not channel.permissions_for(channel.guild.bot_member) & perms.READ_MESSAGE_HISTORY
+        ):
+            # A reply needs Read Message History, whatever fail_if_not_exists says.
+            raise ApiError(
+                400, 160002, "You need the read message history permission to reply to this message"
+            )
         if ref and ref.get("message_id") and ref.get("fail_if_not_exists", True):
             try:
                 self._message_in(channel, int(ref["message_id"]))
