@@ -7,7 +7,8 @@ that catches anything a timer missed. A wake-up never trusts the timer: it asks 
 what is due (``run_due``), which tests also call directly after moving a FrozenClock.
 
 Posting is sequenced per channel (Discord rate-limits per channel) and concurrent across
-channels. Each post is claimed first, carries the occurrence's nonce, is retried with backoff
+channels. Each post is claimed first, carries the occurrence's nonce (and, when claimed before,
+is first looked for in the channel: the nonce only protects for minutes), is retried with backoff
 on temporary failures inside its lease, and is marked sent with its message id. A deleted
 channel, a lost permission or a post Discord refuses (AutoMod, an invalid body: any 4xx other
 than 429) disables the schedule with the reason and tells the moderators once; none of those is
@@ -137,6 +138,11 @@ class Publisher(Protocol):
     def guild_name(self, guild_id: int) -> str | None: ...
 
     def message_link(self, guild_id: int, channel_id: int, message_id: int) -> str: ...
+
+    async def recent_posts(self, guild_id: int, channel_id: int, post: Post) -> list[int]:
+        """Ids of the bot's recent messages in the channel that carry this post's marker,
+        newest first ([] when the history cannot be read)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -386,7 +392,9 @@ class Scheduler:
                 if schedule.kind == "checkin-prompt"
                 else []
             )
-            message_id = await self._post(publisher, claim, post)
+            message_id = await self._earlier_post(publisher, claim, post)
+            if message_id is None:
+                message_id = await self._post(publisher, claim, post)
         except (ChannelGone, NoAccess, Refused) as exc:
             # Permanent: the next attempt would meet the same answer. Stop and say why.
             if isinstance(exc, Refused):
@@ -416,6 +424,26 @@ class Scheduler:
         if plans:
             self._nudges_wanted.set()
         return FireResult(occurrence.id, "sent", message_id=message_id)
+
+    async def _earlier_post(self, publisher: Publisher, claim: Claim, post: Post) -> int | None:
+        """The message an earlier attempt at this occurrence left in the channel, if any.
+
+        Discord deduplicates a repeated nonce only for a few minutes; an occurrence claimed
+        before (a crash, an outage, lost answers) may be re-sent much later. So it is first
+        looked for among the channel's recent messages from the bot, skipping those other
+        occurrences recorded as theirs."""
+        if claim.occurrence.attempts <= 1:
+            return None
+        schedule = claim.schedule.schedule
+        found = await publisher.recent_posts(schedule.guild_id, schedule.channel_id, post)
+        if not found:
+            return None
+        async with self._db_slots:
+            taken = await self._occurrences.recorded_messages(found)
+        mine = next((message_id for message_id in found if message_id not in taken), None)
+        if mine is not None:
+            log.info("occurrence %s was posted before as %s", claim.occurrence.id, mine)
+        return mine
 
     async def _post(self, publisher: Publisher, claim: Claim, post: Post) -> int:
         """Post with bounded retries on temporary failures, all inside the claim's lease."""

@@ -35,6 +35,8 @@ UNKNOWN_CHANNEL = 10003
 MISSING_ACCESS = 50001
 MISSING_PERMISSIONS = 50013
 CANNOT_DM = 50007
+#: How far back an earlier attempt at a post is looked for (Discord's page size).
+RECENT_MESSAGES = 100
 
 # Builds the persistent view that carries a post's buttons (named as in announcements) for a
 # guild.
@@ -108,6 +110,31 @@ class DiscordPublisher:
         except Exception as exc:
             raise _failure(exc) from exc
         return message.id
+
+    async def recent_posts(self, guild_id: int, channel_id: int, post: Post) -> list[int]:
+        """The bot's messages among the channel's last 100 that carry the post's marker
+        (fetching needs Read Message History; without it Discord returns nothing)."""
+        me = self._bot.user
+        if me is None:
+            return []
+        try:
+            messages = await self._bot.http.logs_from(channel_id, RECENT_MESSAGES)
+        except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as exc:
+            log.info("cannot read channel %s to look for an earlier post: %s", channel_id, exc)
+            return []
+        kind, marker = post.marker()
+        found = []
+        for message in messages:
+            if int(message.get("author", {}).get("id", 0)) != me.id:
+                continue
+            if kind == "title":
+                embeds = message.get("embeds") or []
+                matches = bool(embeds) and embeds[0].get("title") == marker
+            else:
+                matches = (message.get("content") or "").split("\n", 1)[0] == marker
+            if matches:
+                found.append(int(message["id"]))
+        return sorted(found, reverse=True)
 
     def _mentions(self, guild_id: int, channel: object, post: Post) -> discord.AllowedMentions:
         """Exactly the members the post must ping, and the roles the moderator's text names

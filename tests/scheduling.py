@@ -86,6 +86,11 @@ class FakeDiscord:
     def message_link(self, guild_id: int, channel_id: int, message_id: int) -> str:
         return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
 
+    async def recent_posts(self, guild_id: int, channel_id: int, post: Post) -> list[int]:
+        marker = post.marker()
+        return [m.message_id for m in reversed(self.in_channel(channel_id))
+                if m.post.marker() == marker]  # fmt: skip
+
     def in_channel(self, channel_id: int) -> list[Sent]:
         return [m for m in self.messages if m.channel_id == channel_id]
 

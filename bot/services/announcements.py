@@ -76,6 +76,13 @@ class Post:
     role_ids: tuple[int, ...] = ()
     user_ids: tuple[int, ...] = ()
 
+    def marker(self) -> tuple[str, str]:
+        """What identifies this post among a channel's messages, whenever it is rebuilt: its
+        card's title, else its first line (a late note is added below it, never in it)."""
+        if self.card is not None:
+            return "title", self.card.title[:256]
+        return "line", (self.content or "")[:2000].split("\n", 1)[0]
+
 
 @dataclass(frozen=True)
 class Pairing:

@@ -8,7 +8,9 @@ only says when to look.
   out (its worker died) can be claimed again.
 - **Nonce.** A post carries a nonce derived from (schedule, fire time, manual), so re-posting an
   occurrence after a crash between the post and its commit makes Discord return the first
-  message instead of creating a second one.
+  message instead of creating a second one — but only within Discord's nonce window (minutes).
+  So an occurrence claimed before (its earlier attempt may have reached Discord) is first looked
+  for among the channel's recent messages from the bot (the scheduler does it).
 - **Next fire.** Claiming a cadence occurrence records the schedule's next fire time, so the
   cadence never depends on whether a post succeeds.
 - **Catch-up.** At start-up every fire time since the last recorded one is recorded: those older
@@ -246,6 +248,10 @@ class OccurrenceService:
             guild_id=claim.schedule.schedule.guild_id,
             nudges=nudges,
         )
+
+    async def recorded_messages(self, message_ids: Sequence[int]) -> set[int]:
+        """Messages other occurrences already recorded as theirs."""
+        return await self._occurrences.recorded_messages(message_ids)
 
     async def retry_at(self, claim: Claim, at: datetime) -> None:
         """Hand the occurrence back to be claimed again from `at` (a failure worth retrying)."""

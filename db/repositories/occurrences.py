@@ -196,6 +196,16 @@ class OccurrenceRepository:
             )
             return [_occurrence(row) for row in rows]
 
+    async def recorded_messages(self, message_ids: Sequence[int]) -> set[int]:
+        """Which of these message ids an occurrence already recorded as its post."""
+        if not message_ids:
+            return set()
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(_o.c.message_id).where(_o.c.message_id.in_(list(message_ids)))
+            )
+            return {int(row[0]) for row in rows}
+
     async def claim(
         self,
         occurrence_id: int,

@@ -90,6 +90,7 @@ async def study_group(tmp_path: Path, clock: Clock | None = None) -> AsyncIterat
     zoe = other_guild.add_member("Zoe")
     url = f"sqlite:///{tmp_path}/cohort.sqlite3"
     clock = clock or FrozenClock(NOW)
+    emu.clock = clock.now  # Discord's nonce window runs on the bot's time
     async with emu.running():
         bot = await start_bot(emu, url, clock)
         runner = run_client(emu, bot, wait_for_sync=True)

@@ -8,9 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.services.announcements import Post
+from bot.services.occurrences import LEASE, nonce_for
 from bot.services.schedules import MAX_SCHEDULES_PER_GUILD
+from cogs._publisher import DiscordPublisher
+from db.repositories.occurrences import OccurrenceRepository
 from tests.e2e.conftest import StudyGroup, study_group
-from tests.emulator import MANAGE_GUILD, SEND_MESSAGES, CommandUnavailable
+from tests.emulator import MANAGE_GUILD, SEND_MESSAGES, CommandUnavailable, permissions
 
 pytestmark = pytest.mark.e2e
 
@@ -312,3 +316,61 @@ async def test_schedule_run_says_what_discord_said_when_it_refuses(
     group.clock.advance(timedelta(minutes=1))
     again = await group.mia.slash("schedule run", schedule=schedule_id)
     assert "Posted" in (await again.wait_for_followup()).content
+
+
+async def interrupted_post(group: StudyGroup, text: str) -> int:
+    """What a worker that died mid-post leaves: the occurrence claimed, its post in the
+    channel (sent with the occurrence's nonce), no record of it. Returns the message id."""
+    await add_schedule(group, "reminder", "daily 13:00", message=text)
+    group.clock.set(AT_13)
+    occurrences = OccurrenceRepository(group.bot.database.engine)
+    (due,) = await occurrences.due(group.clock.now())
+    o = due.occurrence
+    claimed = await occurrences.claim(o.id, "a-worker-that-died", AT_13, AT_13 + LEASE)
+    assert claimed is not None
+    publisher = DiscordPublisher(group.bot)
+    nonce = nonce_for(o.schedule_id, o.fire_at, o.manual)
+    return await publisher.post(group.guild.id, group.general.id, Post(content=text), nonce)
+
+
+@pytest.mark.parametrize(
+    "outage", [timedelta(minutes=3), timedelta(minutes=20), timedelta(hours=5)]
+)
+async def test_an_interrupted_post_is_not_posted_again_after_an_outage(
+    group: StudyGroup, outage: timedelta
+) -> None:
+    first = await interrupted_post(group, "Once only, whatever the outage")
+    group.clock.set(AT_13 + outage)  # past the lease; past Discord's nonce window too
+    (result,) = await group.scheduler.run_due()
+    assert (result.status, result.message_id) == ("sent", first)
+    assert [m.id for m in group.posts(group.general)] == [first]
+
+
+async def test_without_read_message_history_the_nonce_still_covers_a_short_outage(
+    group: StudyGroup,
+) -> None:
+    group.general.set_permissions(group.guild.bot_member, deny=permissions.READ_MESSAGE_HISTORY)
+    first = await interrupted_post(group, "Once within the nonce window")
+    group.clock.set(AT_13 + timedelta(minutes=3))
+    (result,) = await group.scheduler.run_due()
+    assert (result.status, result.message_id) == ("sent", first)
+    assert len(group.posts(group.general)) == 1
+
+
+async def test_yesterdays_identical_post_is_not_taken_for_an_interrupted_one(
+    group: StudyGroup,
+) -> None:
+    await add_schedule(group, "reminder", "daily 13:00", message="Same words every day")
+    group.clock.set(AT_13)
+    (yesterday,) = await group.scheduler.run_due()
+    assert yesterday.status == "sent"
+    # The next day a worker claims the post and dies before it reaches Discord.
+    tomorrow = AT_13 + timedelta(days=1)
+    group.clock.set(tomorrow)
+    occurrences = OccurrenceRepository(group.bot.database.engine)
+    (due,) = await occurrences.due(tomorrow)
+    assert await occurrences.claim(due.occurrence.id, "died", tomorrow, tomorrow + LEASE)
+    group.clock.set(tomorrow + timedelta(minutes=20))
+    (today,) = await group.scheduler.run_due()
+    assert today.status == "sent" and today.message_id != yesterday.message_id
+    assert len(group.posts(group.general)) == 2

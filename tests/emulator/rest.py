@@ -1003,7 +1003,11 @@ class RestApi:
         return 200, channel.to_json()
 
     async def list_messages(self, call: Call) -> tuple[int, Any]:
-        channel = self._channel(call, need=perms.VIEW_CHANNEL | perms.READ_MESSAGE_HISTORY)
+        channel = self._channel(call)
+        if channel.guild is not None and not (
+            channel.permissions_for(channel.guild.bot_member) & perms.READ_MESSAGE_HISTORY
+        ):
+            return 200, []  # Discord: without Read Message History, no messages are returned
         limit = max(1, min(int(call.query.get("limit", 50)), 100))
         msgs = sorted(self._emu.messages.in_channel(channel.id), key=lambda m: m.id, reverse=True)
         if "before" in call.query:
@@ -1031,12 +1035,12 @@ class RestApi:
             if not channel.permissions_for(channel.guild.bot_member) & perms.ATTACH_FILES:
                 raise ApiError(*MISSING_PERMISSIONS)
         nonce = body.get("nonce")
-        now = datetime.now(UTC)
+        now = emu.clock()  # the window is minutes: measured on the clock tests control
         if nonce is not None and body.get("enforce_nonce"):
             seen = self._nonces.get((channel.id, str(nonce)))
-            if seen is not None and now - seen[1] < NONCE_WINDOW:
+            if seen is not None and abs(now - seen[1]) < NONCE_WINDOW:
                 with contextlib.suppress(KeyError):
-                    return 200, emu.message_json(emu.messages.get(seen[0]))
+                    return 200, emu.message_json(emu.messages.get(seen[0]), with_nonce=True)
         ref = body.get("message_reference")
         if (
             ref
@@ -1084,7 +1088,7 @@ class RestApi:
         emu.publish(msg, webhook=False)
         if nonce is not None:
             self._nonces[(channel.id, str(nonce))] = (msg.id, now)
-        return 200, emu.message_json(msg)
+        return 200, emu.message_json(msg, with_nonce=True)
 
     async def get_message(self, call: Call) -> tuple[int, Any]:
         channel = self._channel(call, need=perms.VIEW_CHANNEL | perms.READ_MESSAGE_HISTORY)

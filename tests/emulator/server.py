@@ -19,6 +19,7 @@ import mimetypes
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -82,6 +83,9 @@ class Emulator:
                 secrets.token_urlsafe(27),
             ]
         )
+        #: The bot's clock, for what Discord measures in minutes that tests move past (the nonce
+        #: window): a test with a controllable clock points this at it.
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         #: Answer 400 "Invalid Form Body" to schema violations (as Discord would) besides recording.
         self.reject_invalid_bodies = reject_invalid_bodies
         self._notifier = Notifier()
@@ -259,11 +263,16 @@ class Emulator:
         self._notify()
 
     # -- messages --------------------------------------------------------------------------------
-    def message_json(self, message: PostedMessage) -> Json:
-        return message.to_json(self.world)
+    def message_json(self, message: PostedMessage, *, with_nonce: bool = False) -> Json:
+        """The message as Discord returns it. Discord does not keep a message's nonce: it is
+        only in the answer to the create request and in MESSAGE_CREATE, never when fetched."""
+        data = message.to_json(self.world)
+        if not with_nonce:
+            data.pop("nonce", None)
+        return data
 
-    def _gateway_message(self, message: PostedMessage) -> Json:
-        data = self.message_json(message)
+    def _gateway_message(self, message: PostedMessage, *, with_nonce: bool = False) -> Json:
+        data = self.message_json(message, with_nonce=with_nonce)
         if message.guild_id is not None:
             data["guild_id"] = str(message.guild_id)
             guild = self.world.guilds.get(message.guild_id)
@@ -276,7 +285,7 @@ class Emulator:
         self.messages.resolve_pings(message, webhook=webhook)
         self.messages.add(message)
         if not message.ephemeral:
-            data = self._gateway_message(message)
+            data = self._gateway_message(message, with_nonce=True)
             session = self.gateway.session
             bot_id = self.world.bot_user.id
             hide = (

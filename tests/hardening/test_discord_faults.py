@@ -90,7 +90,8 @@ async def test_a_5xx_storm_delays_a_post_but_never_loses_or_doubles_it(
     results = await posting
     assert answered > 0
     assert results[0].status == "retrying" and results[-1].status == "sent"
-    assert len(lost.fired) == 5 and len(refused.fired) == 20
+    # The next claim finds the message a lost answer had created there: no more attempts.
+    assert len(lost.fired) == 5 and 0 < len(refused.fired) < 20
 
     (message_id,) = copies(group, "Storm-proof")
     occurrences = await OccurrenceRepository(group.bot.database.engine).for_schedule(schedule_id)
