@@ -38,16 +38,12 @@ def all_extensions() -> list[str]:
 
 
 def intents() -> discord.Intents:
-    """No message content and no presences. Server Members (privileged) is the one exception:
-    without it Discord never says a member left, and leavers would stay in review pools and
-    nudges. Members are not cached or fetched at start-up (see CohortBot)."""
-    chosen = discord.Intents.default()
-    chosen.message_content = False
-    chosen.members = True
-    chosen.presences = False
-    chosen.typing = False
-    chosen.dm_typing = False
-    return chosen
+    """Only what Cohort uses: Guilds (servers joined and left, channels deleted) and Server
+    Members, privileged, without which Discord never says a member left (leavers would stay in
+    review pools and nudges). No messages, reactions, typing, voice, invites or presences:
+    interactions arrive without any intent. Members are not cached or fetched at start-up
+    (see CohortBot)."""
+    return discord.Intents(guilds=True, members=True)
 
 
 class CohortBot(commands.Bot):

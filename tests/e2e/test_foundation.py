@@ -23,6 +23,7 @@ import pytest
 from cogs.settings import POSTING_PERMISSIONS
 from tests.contract import CONTRACT, MODERATOR_GROUPS
 from tests.e2e.conftest import StudyGroup, refused
+from tests.emulator import gateway
 from tests.emulator import (
     ATTACH_FILES,
     MANAGE_GUILD,
@@ -520,3 +521,30 @@ async def test_the_readme_invite_permissions_are_enough_for_the_bot(group: Study
     assert len(posts) == 3
     assert any(p.attachments for p in posts) and all(p.embeds for p in posts)
     assert [r for r in emu.requests if r.status == 403] == []
+
+
+async def test_the_bot_asks_only_for_the_intents_it_uses(group: StudyGroup) -> None:
+    """Guilds (channels deleted, servers joined and left) and Server Members (members who
+    leave): no messages, reactions, typing, voice, invites or presences."""
+    session = group.emu.gateway.session
+    assert session is not None and session.intents == gateway.GUILDS | gateway.GUILD_MEMBERS
+    sent_before = len(session.sent)
+    channel = str(group.general.id)
+    await group.sam.say("hello everyone", channel=group.general)
+    unused = {
+        "TYPING_START": {"channel_id": channel, "user_id": str(group.sam.id), "timestamp": 0},
+        "MESSAGE_REACTION_ADD": {"channel_id": channel, "message_id": "1", "user_id": "2",
+                                 "emoji": {"id": None, "name": "👍"}},
+        "INVITE_CREATE": {"channel_id": channel, "code": "abc"},
+        "VOICE_STATE_UPDATE": {"channel_id": None, "user_id": str(group.sam.id)},
+        "PRESENCE_UPDATE": {"user": {"id": str(group.sam.id)}, "status": "online"},
+    }  # fmt: skip
+    for event, data in unused.items():
+        assert group.emu.dispatch(event, {**data, "guild_id": str(group.guild.id)}) is None, event
+    assert len(session.sent) == sent_before
+    with pytest.raises(ValueError, match="intent"):  # no event slips past the filter unnamed
+        group.emu.dispatch("SOMETHING_NEW", {})
+    # What it does use still arrives: a member leaving.
+    bob = group.guild.add_member("Bob")
+    bob.leave()
+    assert any(p["t"] == "GUILD_MEMBER_REMOVE" for _, p in session.sent[sent_before:])
