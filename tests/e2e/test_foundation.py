@@ -23,7 +23,6 @@ import pytest
 from cogs.settings import POSTING_PERMISSIONS
 from tests.contract import CONTRACT, MODERATOR_GROUPS
 from tests.e2e.conftest import StudyGroup, refused
-from tests.emulator import gateway
 from tests.emulator import (
     ATTACH_FILES,
     MANAGE_GUILD,
@@ -32,6 +31,7 @@ from tests.emulator import (
     CommandUnavailable,
     InteractionResult,
     Member,
+    gateway,
 )
 from tests.emulator.permissions import USE_APPLICATION_COMMANDS
 
