@@ -48,6 +48,7 @@ PERMISSION_LABELS = {
     "Embed Links": "embed_links",
     "Attach Files": "attach_files",
     "Read Message History": "read_message_history",
+    "Send Messages in Threads": "send_messages_in_threads",
 }
 
 

@@ -28,7 +28,15 @@ from .messages import EPHEMERAL, LOADING, PostedMessage
 from .ratelimits import Decision, Fault
 from .routes import SERVED_ROUTES
 from .schema import SchemaViolation
-from .world import DM
+from .world import (
+    ANNOUNCEMENT_THREAD,
+    DM,
+    GUILD_ANNOUNCEMENT,
+    GUILD_TEXT,
+    GUILD_VOICE,
+    PRIVATE_THREAD,
+    PUBLIC_THREAD,
+)
 
 if TYPE_CHECKING:
     from .interactions import InteractionResult
@@ -42,6 +50,9 @@ Json = dict[str, Any]
 CONTENT_LIMIT = 2000
 EMBED_TOTAL_LIMIT = 6000
 MENTIONS_LIMIT = 100  # users, and roles, in allowed_mentions
+#: Where messages can be posted (not in forums or categories themselves).
+TEXT_LIKE = (GUILD_TEXT, DM, GUILD_VOICE, GUILD_ANNOUNCEMENT)
+TEXT_LIKE += (ANNOUNCEMENT_THREAD, PUBLIC_THREAD, PRIVATE_THREAD)
 UPLOAD_LIMIT = 10 * 1024 * 1024
 NONCE_WINDOW = timedelta(minutes=5)
 
@@ -1023,7 +1034,15 @@ class RestApi:
     async def create_message(self, call: Call) -> tuple[int, Any]:
         emu = self._emu
         world = emu.world
-        channel = self._channel(call, need=perms.VIEW_CHANNEL | perms.SEND_MESSAGES)
+        target = world.channel(call.int("channel_id"))
+        if target is not None and target.is_thread:
+            # In a thread what counts is Send Messages in Threads (on its parent channel).
+            channel = self._channel(call, need=perms.VIEW_CHANNEL | perms.SEND_MESSAGES_IN_THREADS)
+            self._unarchive_to_send(channel)
+        else:
+            channel = self._channel(call, need=perms.VIEW_CHANNEL | perms.SEND_MESSAGES)
+        if channel.type not in TEXT_LIKE:
+            raise ApiError(400, 50008, "Cannot send messages in a non-text channel")
         body: Json = call.body or {}
         if channel.type == DM:
             user = channel.recipient
@@ -1089,6 +1108,18 @@ class RestApi:
         if nonce is not None:
             self._nonces[(channel.id, str(nonce))] = (msg.id, now)
         return 200, emu.message_json(msg, with_nonce=True)
+
+    def _unarchive_to_send(self, thread: Channel) -> None:
+        """Sending in an archived thread unarchives it, unless it is locked and the bot may not
+        manage threads (then Discord answers 50083)."""
+        if not thread.archived:
+            return
+        assert thread.guild is not None
+        may_manage = thread.permissions_for(thread.guild.bot_member) & perms.MANAGE_THREADS
+        if thread.locked and not may_manage:
+            raise ApiError(400, 50083, "Thread is archived")
+        thread.archived = thread.locked = False
+        self._emu.world._emit("THREAD_UPDATE", thread.to_json(), thread.guild.id)
 
     async def get_message(self, call: Call) -> tuple[int, Any]:
         channel = self._channel(call, need=perms.VIEW_CHANNEL | perms.READ_MESSAGE_HISTORY)

@@ -34,6 +34,11 @@ DM = 1
 GUILD_VOICE = 2
 GUILD_CATEGORY = 4
 GUILD_ANNOUNCEMENT = 5
+ANNOUNCEMENT_THREAD = 10
+PUBLIC_THREAD = 11
+PRIVATE_THREAD = 12
+GUILD_FORUM = 15
+THREAD_TYPES = (ANNOUNCEMENT_THREAD, PUBLIC_THREAD, PRIVATE_THREAD)
 
 
 class Snowflakes:
@@ -188,6 +193,11 @@ class Channel:
     recipient: User | None = field(default=None, repr=False)
     last_message_id: int | None = None
     pinned: list[int] = field(default_factory=list, repr=False)
+    # Threads (and forum posts, which are threads of a forum channel).
+    owner_id: int | None = None
+    archived: bool = False
+    locked: bool = False
+    thread_members: set[int] = field(default_factory=set, repr=False)
 
     @property
     def mention(self) -> str:
@@ -196,6 +206,53 @@ class Channel:
     @property
     def is_dm(self) -> bool:
         return self.type == DM
+
+    @property
+    def is_thread(self) -> bool:
+        return self.type in THREAD_TYPES
+
+    @property
+    def parent(self) -> Channel | None:
+        return self.world.channels.get(self.parent_id) if self.parent_id else None
+
+    def add_thread(
+        self, name: str, *, by: Member, private: bool = False, message: str | None = None
+    ) -> Channel:
+        """A thread in this text channel (a forum post in a forum channel: `message` is its
+        first message, posted by `by`). Announced as THREAD_CREATE when running."""
+        assert self.guild is not None and not self.is_thread, "threads live in guild channels"
+        if self.type == GUILD_FORUM:
+            assert not private, "forum posts are public threads"
+            message = message or name
+        thread_type = PRIVATE_THREAD if private else PUBLIC_THREAD
+        if self.type == GUILD_ANNOUNCEMENT:
+            thread_type = ANNOUNCEMENT_THREAD
+        thread = Channel(
+            self.world, self.world.snowflakes.next(), thread_type, name, guild=self.guild,
+            parent_id=self.id, owner_id=by.id, thread_members={by.id},
+        )  # fmt: skip
+        self.guild.threads[thread.id] = thread
+        self.world.channels[thread.id] = thread
+        self.world._emit(
+            "THREAD_CREATE", {**thread.to_json(), "newly_created": True}, self.guild.id
+        )
+        if message is not None:
+            from .messages import PostedMessage
+
+            # A forum post's first message has the thread's id.
+            starter = PostedMessage(
+                id=thread.id, channel_id=thread.id, guild_id=self.guild.id, author_id=by.id,
+                content=message, kind="user",
+            )  # fmt: skip
+            self.world.emulator.publish(starter, webhook=False)
+        return thread
+
+    def archive(self, *, locked: bool = False) -> Channel:
+        """Archive a thread (locked: only members with Manage Threads may unarchive it)."""
+        assert self.is_thread and self.guild is not None
+        self.archived, self.locked = True, locked
+        self.world._emit("THREAD_UPDATE", self.to_json(), self.guild.id)
+        return self
 
     def set_permissions(
         self, target: Role | Member | User, *, allow: int = 0, deny: int = 0
@@ -214,6 +271,18 @@ class Channel:
         member = who if isinstance(who, Member) else self.guild.members.get(who.id)
         if member is None:
             return 0
+        parent = self.parent if self.is_thread else None
+        if parent is not None:
+            # A thread has the permissions of its parent channel; a private thread is seen
+            # only by its members and those who may manage threads.
+            granted = parent.permissions_for(member)
+            if (
+                self.type == PRIVATE_THREAD
+                and member.id not in self.thread_members
+                and not granted & perms.MANAGE_THREADS
+            ):
+                return 0
+            return granted
         return perms.channel_permissions(
             member.guild_permissions,
             guild_id=self.guild.id,
@@ -244,13 +313,41 @@ class Channel:
             "nsfw": self.nsfw,
             "flags": 0,
         }
-        if self.type in (GUILD_TEXT, GUILD_ANNOUNCEMENT):
+        if self.type in (GUILD_TEXT, GUILD_ANNOUNCEMENT, GUILD_FORUM):
             data.update(
                 topic=self.topic,
                 last_message_id=str(self.last_message_id) if self.last_message_id else None,
                 rate_limit_per_user=0,
                 last_pin_timestamp=None,
             )
+        if self.type == GUILD_FORUM:
+            data.update(
+                available_tags=[],
+                default_reaction_emoji=None,
+                default_thread_rate_limit_per_user=0,
+                default_sort_order=None,
+                default_forum_layout=0,
+            )
+        if self.is_thread:
+            del data["permission_overwrites"], data["position"]
+            data.update(
+                owner_id=str(self.owner_id),
+                last_message_id=str(self.last_message_id) if self.last_message_id else None,
+                rate_limit_per_user=0,
+                message_count=0,
+                member_count=len(self.thread_members),
+                total_message_sent=0,
+                thread_metadata={
+                    "archived": self.archived,
+                    "auto_archive_duration": 1440,
+                    "archive_timestamp": iso(snowflake_time(self.id)),
+                    "locked": self.locked,
+                    "create_timestamp": iso(snowflake_time(self.id)),
+                    **({"invitable": False} if self.type == PRIVATE_THREAD else {}),
+                },
+            )
+            if self.parent is not None and self.parent.type == GUILD_FORUM:
+                data["applied_tags"] = []
         if for_user is not None:
             data["permissions"] = str(self.permissions_for(for_user))
         return data
@@ -361,6 +458,8 @@ class Guild:
         self.locale = "en-US"
         self.roles: dict[int, Role] = {}
         self.channels: dict[int, Channel] = {}
+        #: Threads and forum posts (Discord lists them apart from channels).
+        self.threads: dict[int, Channel] = {}
         self.members: dict[int, Member] = {}
         self.bot_present = True
         self.joined_at = datetime.now(UTC)
@@ -475,6 +574,11 @@ class Guild:
 
     def add_category(self, name: str) -> Channel:
         return self._new_channel(name, GUILD_CATEGORY)
+
+    def add_forum_channel(self, name: str, *, category: Channel | None = None) -> Channel:
+        """A forum: members open posts (`forum.add_thread(title, by=member, message=...)`);
+        nothing can be posted in the forum itself."""
+        return self._new_channel(name, GUILD_FORUM, category=category)
 
     def _new_channel(
         self, name: str, type: int, *, topic: str | None = None, category: Channel | None = None
@@ -600,7 +704,7 @@ class Guild:
             voice_states=[],
             members=[m.to_json() for m in members],
             channels=[c.to_json() for c in self.channels.values()],
-            threads=[],
+            threads=[t.to_json() for t in self.threads.values() if not t.archived],
             presences=[],
             stage_instances=[],
             guild_scheduled_events=[],

@@ -1,6 +1,7 @@
 """The permissions SECURITY.md asks for are enough for everything Cohort posts, and each
-of those needed to post is checked before the bot accepts a channel. Read Message History is
-asked for too but not required: servers invited with the older permissions keep working."""
+of those needed to post is checked before the bot accepts a channel. Read Message History and
+Send Messages in Threads are asked for too but not required: servers invited with the older
+permissions keep working."""
 
 from __future__ import annotations
 
@@ -22,7 +23,11 @@ from tests.emulator import (
     Emulator,
     run_client,
 )
-from tests.emulator.permissions import READ_MESSAGE_HISTORY, USE_APPLICATION_COMMANDS
+from tests.emulator.permissions import (
+    READ_MESSAGE_HISTORY,
+    SEND_MESSAGES_IN_THREADS,
+    USE_APPLICATION_COMMANDS,
+)
 from tests.hardening.support import changed_tables, rows_of
 
 pytestmark = pytest.mark.e2e
@@ -43,8 +48,12 @@ def documented_permissions() -> int:
     return int(found[1])
 
 
-#: Asked for, not required: finding an interrupted post (and replying) needs it.
-RECOMMENDED = {"Read Message History": READ_MESSAGE_HISTORY}
+#: Asked for, not required of a channel (servers invited with fewer keep working): finding an
+#: interrupted post and replying need the first, telling an asker in a thread the second.
+RECOMMENDED = {
+    "Read Message History": READ_MESSAGE_HISTORY,
+    "Send Messages in Threads": SEND_MESSAGES_IN_THREADS,
+}
 
 
 def test_security_md_asks_for_exactly_these() -> None:
