@@ -354,6 +354,8 @@ class Scheduler:
                 self._lanes.pop(channel_id, None)
 
     async def _fire(self, firing: Firing) -> FireResult:
+        if firing.given_up:
+            return await self._given_up(firing)
         occurrence_id = firing.occurrence.id
         if occurrence_id in self._in_flight:
             return FireResult(occurrence_id, "skipped", reason="already being posted")
@@ -463,6 +465,24 @@ class Scheduler:
                 )
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
+
+    async def _given_up(self, firing: Firing) -> FireResult:
+        """Discord stayed unavailable for every attempt: the post is dropped, not silently."""
+        occurrence = firing.occurrence
+        schedule = firing.schedule.schedule
+        when = int(occurrence.fire_at.timestamp())
+        reason = (
+            f"Discord was unavailable for all {occurrence.attempts} attempts at posting it "
+            f"in <#{schedule.channel_id}>."
+        )
+        log.warning("occurrence %s of schedule %s given up", occurrence.id, schedule.id)
+        await self.tell_moderators(
+            schedule.guild_id,
+            f"⚠️ Cohort could not post schedule #{schedule.id} ({schedule.kind}) meant for "
+            f"<t:{when}:f>: {reason} It posts again at its next time; `/schedule run` posts "
+            "it now.",
+        )
+        return FireResult(occurrence.id, "failed", reason=reason)
 
     # -- broken channels ---------------------------------------------------------------------
 

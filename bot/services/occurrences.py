@@ -90,6 +90,8 @@ class Firing:
     occurrence: Occurrence
     schedule: ZonedSchedule
     coalesced: int = 0
+    #: Not to post: given up just now after MAX_ATTEMPTS claims (the moderators are told).
+    given_up: bool = False
 
 
 @dataclass(frozen=True)
@@ -181,13 +183,15 @@ class OccurrenceService:
 
     async def due(self) -> list[Firing]:
         """What to post now. Records as missed what will not be posted (too old, coalesced,
-        paused or disabled schedules, given up after repeated failures)."""
+        paused or disabled schedules, given up after repeated failures); those given up are
+        returned too, marked ``given_up``, so that someone is told."""
         now = self._clock.now()
         too_old = now - self.window
         by_schedule: dict[int, list[DueOccurrence]] = defaultdict(list)
         for item in await self._occurrences.due(now):
             by_schedule[item.occurrence.schedule_id].append(item)
         firings: list[Firing] = []
+        given_up: list[Firing] = []
         missed: dict[str, list[int]] = defaultdict(list)
         for items in by_schedule.values():
             schedule = items[0].schedule.schedule
@@ -203,6 +207,7 @@ class OccurrenceService:
                 elif o.state == CLAIMED:
                     if o.attempts >= MAX_ATTEMPTS:
                         missed["failed"].append(o.id)
+                        given_up.append(Firing(o, item.schedule, given_up=True))
                     else:
                         firings.append(Firing(o, item.schedule))
                 elif o.manual:
@@ -217,7 +222,7 @@ class OccurrenceService:
             count = await self._occurrences.mark_missed(ids, outcome, now)
             if count:
                 log.info("%d occurrence(s) recorded as missed (%s)", count, outcome)
-        return firings
+        return firings + given_up
 
     async def claim(self, firing: Firing, token: str) -> Claim | None:
         """Take the occurrence; None when another worker has it or it is no longer due.

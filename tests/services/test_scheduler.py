@@ -11,7 +11,7 @@ import pytest
 from bot.clock import FrozenClock
 from bot.services.announcements import ADD_GOAL, CHECK_IN, Pairing
 from bot.services.nudges import nudge_due
-from bot.services.occurrences import LEASE, nonce_for
+from bot.services.occurrences import LEASE, MAX_ATTEMPTS, nonce_for
 from db.engine import Database
 from db.repositories.occurrences import CLAIMED, MISSED, PENDING, SENT
 from db.schema.goals import checkins, goals
@@ -233,6 +233,33 @@ async def test_an_outage_is_retried_later_and_posted_once(rig: Rig) -> None:
     rig.clock.advance(timedelta(minutes=2))
     (result,) = await rig.scheduler.run_due()
     assert result.status == "sent" and len(rig.discord.messages) == 1
+
+
+async def test_a_post_given_up_after_repeated_failures_is_told_to_the_moderators(
+    rig: Rig,
+) -> None:
+    await rig.settings.set_channel(GUILD, "announcements", ANNOUNCEMENTS)
+    schedule_id = await add(rig)
+    rig.clock.set(AT_13)
+    rig.discord.temporary_failures = 10_000  # Discord unavailable for the whole time
+    for _ in range(MAX_ATTEMPTS):
+        (result,) = await rig.scheduler.run_due()
+        assert result.status == "retrying"
+        rig.clock.advance(timedelta(minutes=2))
+    rig.discord.temporary_failures = 0
+    (result,) = await rig.scheduler.run_due()
+    assert result.status == "failed" and f"{MAX_ATTEMPTS} attempts" in (result.reason or "")
+    assert (await states(rig, schedule_id))[AT_13] == MISSED
+    (notice,) = rig.discord.in_channel(ANNOUNCEMENTS)
+    text = notice.post.content or ""
+    assert f"#{schedule_id}" in text and f"{MAX_ATTEMPTS} attempts" in text
+    rig.clock.advance(timedelta(minutes=2))
+    await rig.scheduler.run_due()
+    assert len(rig.discord.in_channel(ANNOUNCEMENTS)) == 1  # told once
+    # The schedule goes on: the next day's post goes out.
+    rig.clock.set(AT_13 + timedelta(days=1))
+    (result,) = await rig.scheduler.run_due()
+    assert result.status == "sent"
 
 
 async def test_a_deleted_channel_disables_the_schedule_and_tells_moderators(rig: Rig) -> None:
