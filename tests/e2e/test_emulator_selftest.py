@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -37,6 +38,7 @@ from tests.emulator import (
     run_client,
 )
 from tests.emulator.discord_openapi import SCHEMAS_FILE
+from tests.emulator.permissions import READ_MESSAGE_HISTORY, SEND_MESSAGES_IN_THREADS
 from tests.emulator.routes import SERVED_ROUTES
 
 pytestmark = pytest.mark.e2e
@@ -780,3 +782,90 @@ def test_world_objects_are_test_facing() -> None:
     emu = Emulator()
     user = emu.world.add_user("Zed")
     assert isinstance(user, User) and user.mention == f"<@{user.id}>"
+
+
+# -- as strict as Discord -------------------------------------------------------------------------
+async def test_the_nonce_window_runs_on_the_emulators_clock(env: Env) -> None:
+    emu = env.emu
+    now = [datetime(2026, 11, 18, 13, tzinfo=UTC)]
+    emu.clock = lambda: now[0]
+    channel = env.bot.get_channel(env.second.id)
+    assert isinstance(channel, discord.TextChannel)
+    first = await channel.send("summary", nonce="occ-1")
+    now[0] += timedelta(minutes=4)
+    assert (await channel.send("summary", nonce="occ-1")).id == first.id
+    now[0] += timedelta(minutes=2)  # past Discord's few minutes
+    assert (await channel.send("summary", nonce="occ-1")).id != first.id
+    # Discord keeps no nonce: it is in the create answer, never in a fetched message.
+    assert first.nonce == "occ-1"
+    fetched = await channel.fetch_message(first.id)
+    assert fetched.nonce is None
+    assert all("nonce" not in m for m in await env.bot.http.logs_from(channel.id, 10))
+
+
+async def test_history_and_replies_need_read_message_history(env: Env) -> None:
+    channel = env.bot.get_channel(env.third.id)
+    assert isinstance(channel, discord.TextChannel)
+    earlier = await channel.send("earlier")
+    guild = env.sam.guild
+    env.third.set_permissions(guild.bot_member, deny=READ_MESSAGE_HISTORY)
+    assert await env.bot.http.logs_from(channel.id, 50) == []  # Discord returns nothing
+    with pytest.raises(discord.HTTPException) as caught:
+        await channel.send("a reply", reference=earlier)
+    assert (caught.value.status, caught.value.code) == (400, 160002)
+    assert (await channel.send("not a reply")).content == "not a reply"
+
+
+async def test_allowed_mentions_lists_at_most_100_users(env: Env) -> None:
+    channel = env.bot.get_channel(env.second.id)
+    assert isinstance(channel, discord.TextChannel)
+    users = [discord.Object(10**17 + i) for i in range(101)]
+    with pytest.raises(discord.HTTPException) as caught:
+        await channel.send("hi", allowed_mentions=discord.AllowedMentions(users=users))
+    assert caught.value.code == 50035
+    assert "allowed_mentions.users" in str(env.emu.take_violations()[0])
+    await channel.send("hi", allowed_mentions=discord.AllowedMentions(users=users[:100]))
+
+
+async def test_automod_refuses_with_discords_error_body(env: Env) -> None:
+    env.emu.faults.automod(f"POST /channels/{env.general.id}/messages")
+    channel = env.bot.get_channel(env.general.id)
+    assert isinstance(channel, discord.TextChannel)
+    with pytest.raises(discord.HTTPException) as caught:
+        await channel.send("buy cheap pills")
+    assert (caught.value.status, caught.value.code) == (400, 200000)
+    assert caught.value.text == "Message was blocked by automatic moderation"
+    assert env.emu.messages.in_channel(env.general) == []
+
+
+async def test_threads_and_forums_follow_discords_rules(env: Env) -> None:
+    emu, guild = env.emu, env.sam.guild
+    thread = env.general.add_thread("Week 3", by=env.sam)
+    forum = guild.add_forum_channel("help")
+    post = forum.add_thread("Stuck", by=env.sam, message="Any hints?")
+    hidden = env.general.add_thread("Mods", by=env.mia, private=True)
+    await emu.wait_until(lambda: env.bot.get_channel(post.id) is not None, what="THREAD_CREATE")
+    cached = env.bot.get_channel(post.id)
+    assert isinstance(cached, discord.Thread) and cached.parent_id == forum.id
+    http = env.bot.http
+    assert (await http.send_message(thread.id, params=_text("in a thread")))["id"]
+    assert (await http.send_message(post.id, params=_text("in a forum post")))["id"]
+    with pytest.raises(discord.HTTPException) as caught:
+        await http.send_message(forum.id, params=_text("in the forum itself"))
+    assert caught.value.code == 50008
+    with pytest.raises(discord.Forbidden):  # a private thread the bot is not in
+        await http.send_message(hidden.id, params=_text("hello?"))
+    thread.archive()
+    await http.send_message(thread.id, params=_text("reopens it"))
+    assert not thread.archived
+    thread.archive(locked=True)
+    with pytest.raises(discord.HTTPException) as caught:
+        await http.send_message(thread.id, params=_text("locked"))
+    assert caught.value.code == 50083
+    forum.set_permissions(guild.bot_role, deny=SEND_MESSAGES_IN_THREADS)
+    with pytest.raises(discord.Forbidden):
+        await http.send_message(post.id, params=_text("no thread permission"))
+
+
+def _text(content: str) -> MultipartParameters:
+    return discord.http.handle_message_parameters(content=content)
