@@ -8,6 +8,7 @@ question travels in the answer card's footer (plain text there: no markdown, no 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -345,7 +346,11 @@ async def tell_askers(
 
 
 async def _tell(
-    bot: CohortBot, guild: discord.Guild | None, recipient: Recipient, result: QueueAnswer
+    bot: CohortBot,
+    guild: discord.Guild | None,
+    recipient: Recipient,
+    result: QueueAnswer,
+    linked: str = "",
 ) -> Outcome:
     question = shown(result.item.question, 300)
     if recipient.by_dm:
@@ -369,27 +374,24 @@ async def _tell(
             channel_id=recipient.channel_id,
             fail_if_not_exists=False,
         )
-    text = f"<@{recipient.user_id}> a moderator answered your question “{question}”"
-    while True:
-        try:
-            await channel.send(
-                f"{text}:",
-                embed=answer_embed(result.entry, (), result.item.question),
-                view=vote_view(result.entry.id, recipient.user_id),
-                reference=reference,  # type: ignore[arg-type]
-                allowed_mentions=discord.AllowedMentions(
-                    everyone=False,
-                    roles=False,
-                    users=[discord.Object(recipient.user_id)],
-                    replied_user=False,
-                ),
-            )
-            return "channel"
-        except discord.HTTPException as exc:
-            if reference is None or exc.code != REPLY_NEEDS_HISTORY:
-                return "failed"
-        # A reply needs Read Message History (not in older invites): link what they asked.
-        link = (
-            f"https://discord.com/channels/{guild.id}/{recipient.channel_id}/{reference.message_id}"
+    try:
+        await channel.send(
+            f"<@{recipient.user_id}> a moderator answered your question “{question}”{linked}:",
+            embed=answer_embed(result.entry, (), result.item.question),
+            view=vote_view(result.entry.id, recipient.user_id),
+            reference=reference,  # type: ignore[arg-type]
+            allowed_mentions=discord.AllowedMentions(
+                everyone=False,
+                roles=False,
+                users=[discord.Object(recipient.user_id)],
+                replied_user=False,
+            ),
         )
-        text, reference = f"{text} ({link})", None
+        return "channel"
+    except discord.HTTPException as exc:
+        if exc.code != REPLY_NEEDS_HISTORY or recipient.message_id is None:
+            return "failed"
+    # A reply needs Read Message History (not in older invites): a plain post that links it.
+    link = f"https://discord.com/channels/{guild.id}/{recipient.channel_id}/{recipient.message_id}"
+    plain = dataclasses.replace(recipient, message_id=None, by_dm=False)
+    return await _tell(bot, guild, plain, result, f" ({link})")
