@@ -115,14 +115,14 @@ class DiscordPublisher:
         """The bot's messages among the channel's last 100 that carry the post's marker
         (fetching needs Read Message History; without it Discord returns nothing)."""
         me = self._bot.user
-        if me is None:
-            return []
+        kind, marker = post.marker()
+        if me is None or not marker:
+            return []  # nothing that tells this post apart
         try:
             messages = await self._bot.http.logs_from(channel_id, RECENT_MESSAGES)
         except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as exc:
             log.info("cannot read channel %s to look for an earlier post: %s", channel_id, exc)
             return []
-        kind, marker = post.marker()
         found = []
         for message in messages:
             if int(message.get("author", {}).get("id", 0)) != me.id:
