@@ -233,9 +233,10 @@ class Channel:
         )  # fmt: skip
         self.guild.threads[thread.id] = thread
         self.world.channels[thread.id] = thread
-        self.world._emit(
-            "THREAD_CREATE", {**thread.to_json(), "newly_created": True}, self.guild.id
-        )
+        if thread.permissions_for(self.guild.bot_member) & perms.VIEW_CHANNEL:
+            # Discord tells only those who can see it (a private thread: its members).
+            created = {**thread.to_json(), "newly_created": True}
+            self.world._emit("THREAD_CREATE", created, self.guild.id)
         if message is not None:
             from .messages import PostedMessage
 
@@ -704,7 +705,11 @@ class Guild:
             voice_states=[],
             members=[m.to_json() for m in members],
             channels=[c.to_json() for c in self.channels.values()],
-            threads=[t.to_json() for t in self.threads.values() if not t.archived],
+            threads=[
+                t.to_json()
+                for t in self.threads.values()
+                if not t.archived and t.permissions_for(self.bot_member) & perms.VIEW_CHANNEL
+            ],
             presences=[],
             stage_instances=[],
             guild_scheduled_events=[],
