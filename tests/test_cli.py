@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from alembic import command
+from sqlalchemy import create_engine
 
+from db.engine import alembic_config, head_revision
 from tests.conftest import TOKEN
 from tests.hardening.process import unused_port
 
@@ -164,3 +169,24 @@ def test_log_format_json_writes_one_object_a_line(tmp_path: Path) -> None:
     assert records and all({"time", "level", "logger", "message"} <= set(r) for r in records)
     bad = one_line(run_bot("check", cwd=tmp_path, DISCORD_TOKEN=TOKEN, LOG_FORMAT="xml"))
     assert "LOG_FORMAT" in bad
+
+
+def test_check_upgrades_an_older_database_and_keeps_its_data(tmp_path: Path) -> None:
+    """Upgrading is: pull, `python -m bot check` (applies the new migrations), restart."""
+    database = tmp_path / "cohort.sqlite3"
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0003")
+        conn.exec_driver_sql(
+            "INSERT INTO guild_settings (guild_id, timezone, updated_at) "
+            "VALUES (42, 'Europe/Paris', '2026-11-18 12:00:00')"
+        )
+    engine.dispose()
+    result = run_bot(
+        "check", cwd=tmp_path, DISCORD_TOKEN=TOKEN, DATABASE_URL=f"sqlite:///{database}"
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"schema version: {head_revision()} (up to date)" in result.stdout
+    with contextlib.closing(sqlite3.connect(database)) as conn:
+        rows = conn.execute("SELECT guild_id, timezone FROM guild_settings").fetchall()
+    assert rows == [(42, "Europe/Paris")]
