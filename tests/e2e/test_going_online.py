@@ -113,33 +113,65 @@ def test_without_a_route_to_discord_it_retries_then_stops_with_one_line(tmp_path
     assert "firewall" in last and "start again" in last
 
 
-def test_a_dev_guild_the_bot_is_not_in_stops_with_one_line(tmp_path: Path) -> None:
+async def run_launcher(
+    emu: Emulator, tmp_path: Path, token: str, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bot` (through the launcher) against the running emulator, to its exit."""
+    env = launcher_env(tmp_path / "cohort.sqlite3", emu.api_base, emu.gateway_url, token, **extra)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.e2e.launcher", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return subprocess.CompletedProcess([], process.returncode, out.decode(), err.decode())
+
+
+def the_one_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The line a failure ends in; before it at most the ordinary INFO log of start-up."""
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    *before, last = result.stderr.strip().splitlines()
+    assert last.startswith("cohort: "), result.stderr
+    assert all(re.match(r"\S+ \S+ INFO ", line) for line in before), result.stderr
+    return last
+
+
+async def test_a_dev_guild_the_bot_is_not_in_stops_with_one_line(tmp_path: Path) -> None:
     emu = Emulator()
     emu.world.add_guild("Study Group")
     elsewhere = emu.world.add_guild("Not Joined")
     elsewhere.remove_bot()
-
-    async def scenario() -> subprocess.CompletedProcess[str]:
-        async with emu.running(patch_discord=False):
-            env = launcher_env(
-                tmp_path / "cohort.sqlite3", emu.api_base, emu.gateway_url, emu.bot_token,
-                DEV_GUILD_ID=str(elsewhere.id),
-            )  # fmt: skip
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "tests.e2e.launcher", cwd=tmp_path, env=env,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            )  # fmt: skip
-            out, err = await asyncio.wait_for(process.communicate(), 60)
-            assert process.returncode is not None
-            return subprocess.CompletedProcess([], process.returncode, out.decode(), err.decode())
-
-    result = asyncio.run(scenario())
-    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    (line,) = lines
+    async with emu.running(patch_discord=False):
+        result = await run_launcher(emu, tmp_path, emu.bot_token, DEV_GUILD_ID=str(elsewhere.id))
+    line = the_one_line(result)
     assert line.startswith(f"cohort: Discord refused the commands in DEV_GUILD_ID {elsewhere.id}")
     assert "unset DEV_GUILD_ID" in line and "discord.com/oauth2/authorize" in line
+    assert emu.commands.scope(None) == []  # nothing registered anywhere
+
+
+async def test_a_token_discord_rejects_stops_with_one_line(tmp_path: Path) -> None:
+    emu = Emulator()
+    emu.world.add_guild("Study Group")
+    async with emu.running(patch_discord=False):
+        result = await run_launcher(emu, tmp_path, TOKEN)  # the right shape, not this bot's
+    line = the_one_line(result)
+    assert "Discord rejected DISCORD_TOKEN" in line and "Reset Token" in line
+    assert TOKEN not in result.stderr
+
+
+async def test_refused_intents_stop_with_one_line(tmp_path: Path) -> None:
+    emu = Emulator()
+    emu.world.add_guild("Study Group")
+    emu.world.application.privileged_intents = 0  # Server Members Intent turned off
+    async with emu.running(patch_discord=False):
+        result = await run_launcher(emu, tmp_path, emu.bot_token)
+    line = the_one_line(result)
+    assert "Server Members Intent" in line
 
 
 def command_names(emu: Emulator, guild_id: int | None) -> set[str]:
