@@ -20,7 +20,13 @@ from bot.app import create_bot, open_database
 from bot.command_sync import CommandSyncError
 from bot.config import ConfigError, Settings, database_url_from_env
 from bot.logging_setup import setup_logging
-from bot.startup import CannotReachDiscord, announce_when_ready, log_in
+from bot.startup import (
+    NO_ROUTE_FIX,
+    CannotReachDiscord,
+    announce_when_ready,
+    log_in,
+    unreachable_reason,
+)
 from db.backup import backup_sqlite
 from db.engine import Database, DatabaseError
 
@@ -133,6 +139,11 @@ async def run(settings: Settings) -> int:
         return fail(str(exc))
     except discord.HTTPException as exc:
         return fail(f"Discord answered {exc.status} at start-up ({exc.text or exc}): try later.")
+    except Exception as exc:
+        reason = unreachable_reason(exc)
+        if reason is None:
+            raise
+        return fail(f"lost the connection to Discord while starting ({reason}): {NO_ROUTE_FIX}.")
     finally:
         await bot.close()
         if stopping:

@@ -75,6 +75,7 @@ def build_services(database: Database, clock: Clock) -> Services:
     )
 
 
+
 def build_reviews(
     database: Database, announcements: AnnouncementService, clock: Clock
 ) -> ReviewService:

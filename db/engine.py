@@ -116,7 +116,10 @@ class Database:
 
     def _fix_hint(self) -> str:
         if self.backend == "sqlite":
-            return "restore a backup of the file or point DATABASE_URL at another one"
+            return (
+                "check the file and its folder are readable and writable, restore a backup, "
+                "or point DATABASE_URL at another file"
+            )
         return (
             "check that PostgreSQL is running and DATABASE_URL's host, port, user, password "
             "and database"

@@ -95,7 +95,7 @@ def test_corrupt_database_exits_with_one_line_naming_the_setting(tmp_path: Path)
     url = f"sqlite:///{tmp_path}/bad.sqlite3"
     line = one_line(run_bot("check", cwd=tmp_path, DISCORD_TOKEN=TOKEN, DATABASE_URL=url))
     assert "not a database" in line and "DATABASE_URL" in line and "bad.sqlite3" in line
-    assert "restore a backup" in line
+    assert "restore a backup" in line and "point DATABASE_URL at another file" in line
 
 
 def test_an_empty_token_in_a_copied_env_file_says_to_fill_it_in(tmp_path: Path) -> None:

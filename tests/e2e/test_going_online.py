@@ -186,13 +186,17 @@ async def test_a_dev_guild_gets_the_commands_alone_and_loses_them_when_unset(
     emu.world.add_guild("Study Group")
     database_url = f"sqlite:///{tmp_path}/cohort.sqlite3"
 
+    dev.add_text_channel("general")
+    developer = dev.add_member("Dev")
+
     async def start(dev_guild_id: int | None) -> None:
         settings = Settings(
             token=emu.bot_token, database_url=database_url, dev_guild_id=dev_guild_id
         )
         bot = await create_bot(settings, clock=FrozenClock(NOW))
         async with run_client(emu, bot):
-            pass
+            reply = await developer.slash("goal add", text=f"Goal while {dev_guild_id}")
+            assert "Goal while" in reply.content  # the commands answer wherever they are
 
     async with emu.running():
         await start(dev.id)
