@@ -13,7 +13,7 @@ from discord.ext import commands
 log = logging.getLogger("bot")
 
 # Log-in attempts before giving up (a service manager then restarts the process), and the
-# pause before the second one, doubled each time up to MAX_DELAY: about 3½ minutes in all.
+# pause before the second one, doubled each time up to MAX_DELAY: 3 minutes of pauses in all.
 LOGIN_ATTEMPTS = 8
 FIRST_DELAY = 2.0
 MAX_DELAY = 60.0
