@@ -2,33 +2,47 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.installed
+DEV := $(VENV)/.installed-dev
+
+# Each is empty when all is well. A .venv made by an older Python, or left half-built, is made
+# again; a new one needs Python 3.11 or newer with its venv module.
+venv_unusable = $(shell $(BIN)/python -c 'import sys, pip; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 || echo yes)
+python_unusable = $(shell $(PYTHON) -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 || echo yes)
+python_found = $(shell command -v $(PYTHON) >/dev/null 2>&1 && $(PYTHON) -V 2>&1 || echo "not found")
+PYTHON_NEEDED = Cohort needs Python 3.11 or newer with its venv module, and $(PYTHON) is $(python_found): install one (Debian/Ubuntu: apt install python3.11 python3.11-venv) and run make $(or $(MAKECMDGOALS),run) PYTHON=python3.11
 
 .PHONY: run test lint bench check install clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+# Runtime dependencies only: what `make run` needs.
+$(RUNTIME): pyproject.toml
+	$(if $(venv_unusable),$(if $(python_unusable),$(error $(PYTHON_NEEDED))))
+	$(if $(venv_unusable),rm -rf $(VENV) && $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --upgrade pip)
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# The test and lint tools on top.
+$(DEV): $(RUNTIME)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $@
 
-install: $(STAMP)
+install: $(DEV)
 
-run: $(STAMP)
+run: $(RUNTIME)
 	$(BIN)/python -m bot
 
-check: $(STAMP)
+check: $(RUNTIME)
 	$(BIN)/python -m bot check
 
-test: $(STAMP)
+test: $(DEV)
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory lint
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check bot cogs db tests benchmarks
 	$(BIN)/mypy bot cogs db
 
-bench: $(STAMP)
+bench: $(DEV)
 	$(BIN)/python -m benchmarks
 
 clean:

@@ -1,4 +1,5 @@
-"""Command line: `python -m bot` runs Cohort; `python -m bot check` validates without Discord."""
+"""Command line: `python -m bot` runs Cohort; `check` validates without Discord; `backup` copies
+the database."""
 
 from __future__ import annotations
 
@@ -16,9 +17,18 @@ import discord
 from dotenv import load_dotenv
 
 from bot.app import create_bot, open_database
-from bot.config import ConfigError, Settings
+from bot.command_sync import CommandSyncError
+from bot.config import ConfigError, Settings, database_url_from_env
 from bot.logging_setup import setup_logging
-from db.engine import DatabaseError
+from bot.startup import (
+    NO_ROUTE_FIX,
+    CannotReachDiscord,
+    announce_when_ready,
+    log_in,
+    unreachable_reason,
+)
+from db.backup import backup_sqlite
+from db.engine import Database, DatabaseError
 
 log = logging.getLogger("bot")
 
@@ -30,7 +40,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "for self-paced study groups on Discord.",
         epilog="Configuration comes from the environment and from .env in the current folder: "
         "DISCORD_TOKEN (required), DATABASE_URL (default sqlite:///data/cohort.sqlite3), "
-        "DEV_GUILD_ID, LOG_LEVEL. See .env.example.",
+        "DEV_GUILD_ID, LOG_LEVEL, LOG_FORMAT. See .env.example.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="connect to Discord and serve (the default)")
@@ -39,6 +49,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="validate the configuration and the database (connect, apply migrations) "
         "without contacting Discord, and print what was found",
     )
+    backup = commands.add_parser(
+        "backup",
+        help="copy the SQLite database to PATH, consistently, even while the bot runs "
+        "(for PostgreSQL use pg_dump)",
+    )
+    backup.add_argument("path", metavar="PATH", type=Path, help="the file to write")
     return parser.parse_args(argv)
 
 
@@ -58,14 +74,32 @@ async def check(settings: Settings) -> int:
         await database.close()
     state = "up to date" if report.version == report.head else f"behind (head {report.head})"
     lines = [
-        "configuration: ok (DISCORD_TOKEN set, hidden)",
+        "configuration: ok (DISCORD_TOKEN has the shape of a bot token; only Discord can say "
+        "whether it is valid, at `python -m bot`)",
         f"database: {report.backend} at {report.location}",
         f"schema version: {report.version} ({state})",
         f"tables: {', '.join(report.tables)}",
         f"development guild: {settings.dev_guild_id or 'none'}",
-        f"log level: {settings.log_level}",
+        f"log level: {settings.log_level}, format {settings.log_format}",
     ]
     sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def backup(database_url: str, target: Path) -> int:
+    try:
+        database = Database(database_url)
+        if database.backend != "sqlite":
+            return fail(
+                "DATABASE_URL is PostgreSQL: back it up with pg_dump, for example "
+                f'pg_dump --format=custom --file={target} "$DATABASE_URL"'
+            )
+        report = backup_sqlite(Path(database.location), target)
+    except DatabaseError as exc:
+        return fail(str(exc))
+    sys.stdout.write(
+        f"backed up {report.source} to {report.target} ({report.size:,} bytes, integrity ok)\n"
+    )
     return 0
 
 
@@ -74,20 +108,42 @@ async def run(settings: Settings) -> int:
         bot = await create_bot(settings)
     except DatabaseError as exc:
         return fail(str(exc))
+    announce_when_ready(bot)
     loop = asyncio.get_running_loop()
     stopping: list[asyncio.Task[None]] = []
+    logging_in = loop.create_task(log_in(bot, settings.token))
+
+    def stop() -> None:
+        logging_in.cancel()  # a stop during the pauses between log-in attempts ends them
+        stopping.append(loop.create_task(bot.close()))
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, lambda: stopping.append(loop.create_task(bot.close())))
+            loop.add_signal_handler(sig, stop)
     try:
-        await bot.start(settings.token)
+        with contextlib.suppress(asyncio.CancelledError):
+            await logging_in
+        if not stopping:
+            await bot.connect()
     except discord.LoginFailure:
-        return fail("Discord rejected DISCORD_TOKEN: check the token in .env.")
+        return fail(
+            "Discord rejected DISCORD_TOKEN: copy the token again (developer portal → your "
+            "application → Bot → Reset Token) into .env."
+        )
     except discord.PrivilegedIntentsRequired:
         return fail(
             "Discord refused the gateway intents: turn on Server Members Intent "
             "(developer portal → your application → Bot)."
         )
+    except (CannotReachDiscord, CommandSyncError) as exc:
+        return fail(str(exc))
+    except discord.HTTPException as exc:
+        return fail(f"Discord answered {exc.status} at start-up ({exc.text or exc}): try later.")
+    except Exception as exc:
+        reason = unreachable_reason(exc)
+        if reason is None:
+            raise
+        return fail(f"lost the connection to Discord while starting ({reason}): {NO_ROUTE_FIX}.")
     finally:
         await bot.close()
         if stopping:
@@ -98,12 +154,15 @@ async def run(settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    load_dotenv(Path.cwd() / ".env")
+    env_file = Path.cwd() / ".env"
+    load_dotenv(env_file)
     try:
-        settings = Settings.from_env(os.environ)
+        if args.command == "backup":
+            return backup(database_url_from_env(os.environ), args.path)
+        settings = Settings.from_env(os.environ, env_file_found=env_file.is_file())
     except ConfigError as exc:
         return fail(str(exc))
-    setup_logging(settings.log_level, secrets=[settings.token])
+    setup_logging(settings.log_level, secrets=[settings.token], log_format=settings.log_format)
     if args.command == "check":
         return asyncio.run(check(settings))
     return asyncio.run(run(settings))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 from typing import Any
 
+import discord
+
 from bot.bot import CohortBot
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -197,6 +199,10 @@ def freeze_startup_objects() -> None:
 async def create_bot(settings: Settings, *, clock: Clock | None = None) -> CohortBot:
     """A ready-to-start bot; `await bot.close()` stops it and closes the database."""
     clock = clock or SystemClock()
+    # Cohort has no voice features: discord.py's warnings that voice libraries are missing
+    # would only suggest that something is wrong.
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
     database = await open_database(settings)
     services = build_services(database, clock)
     freeze_startup_objects()

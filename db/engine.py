@@ -13,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # How long a SQLite writer waits for another writer before giving up (ms).
 SQLITE_BUSY_TIMEOUT_MS = 2000
+PERCENT_ENCODING_HINT = "percent-encode @ : / # ? % in the user name and password (@ is %40)"
 
 
 class DatabaseError(Exception):
@@ -60,7 +62,12 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._async_url = make_url(to_async_url(url))
+        try:
+            self._async_url = make_url(to_async_url(url))
+        except (ArgumentError, ValueError) as exc:
+            raise DatabaseError(
+                f"DATABASE_URL cannot be read ({type(exc).__name__}): {PERCENT_ENCODING_HINT}"
+            ) from None
         self.backend = "sqlite" if self._async_url.get_backend_name() == "sqlite" else "postgresql"
         self._engine: AsyncEngine | None = None
 
@@ -85,7 +92,9 @@ class Database:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise DatabaseError(f"cannot create the folder for {path}: {exc.strerror}") from exc
+                raise DatabaseError(
+                    f"cannot create the folder for {path} (DATABASE_URL): {exc.strerror}"
+                ) from exc
             engine = create_async_engine(self._async_url)
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         else:
@@ -101,8 +110,20 @@ class Database:
             raise
         except Exception as exc:
             raise DatabaseError(
-                f"cannot open or migrate {self.location}: {_one_line(exc)}"
+                f"cannot open or migrate the database in DATABASE_URL ({self.backend} at "
+                f"{self.location}): {_one_line(exc)} — {self._fix_hint()}"
             ) from exc
+
+    def _fix_hint(self) -> str:
+        if self.backend == "sqlite":
+            return (
+                "check the file and its folder are readable and writable, restore a backup, "
+                "or point DATABASE_URL at another file"
+            )
+        return (
+            "check that PostgreSQL is running and DATABASE_URL's host, port, user, password "
+            "and database"
+        )
 
     async def report(self) -> SchemaReport:
         async with self.engine.connect() as conn:

@@ -16,7 +16,8 @@ from db.engine import Database
 
 POSTGRES_URL = os.environ.get("COHORT_TEST_POSTGRES_URL", "")
 SKIP_POSTGRES = "PostgreSQL tests need COHORT_TEST_POSTGRES_URL (for example postgresql://postgres@127.0.0.1:5432/test)"
-TOKEN = "test-token-" + "x" * 40
+# The shape of a real bot token (base64 of a user id, a timestamp, an HMAC); never valid.
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.abcdefghijklmnopqrstuvwxyz012345"
 
 
 def _with_database(url: str, name: str) -> str:
