@@ -109,9 +109,7 @@ def check_target(target: date, today: date) -> date:
 
 def check_weekly_hours(hours: float) -> float:
     if not math.isfinite(hours) or hours <= 0 or hours > WEEKLY_HOURS_MAX:
-        raise InvalidInput(
-            f"Weekly hours must be more than 0 and at most {WEEKLY_HOURS_MAX:g}."
-        )
+        raise InvalidInput(f"Weekly hours must be more than 0 and at most {WEEKLY_HOURS_MAX:g}.")
     return hours
 
 

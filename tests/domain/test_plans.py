@@ -205,7 +205,10 @@ def test_away_weeks_use_the_real_length_of_dst_weeks(zone: ZoneInfo) -> None:
     week = week_of(date(2026, 10, 26) if zone is BERLIN else date(2026, 11, 2), zone)
     week = week.previous()
     assert week.duration == timedelta(hours=169)
-    assert away_weeks([AwaySpan(week.start_utc, week.start_utc + timedelta(hours=84))], [week]) == set()
+    assert (
+        away_weeks([AwaySpan(week.start_utc, week.start_utc + timedelta(hours=84))], [week])
+        == set()
+    )
     assert away_weeks(
         [AwaySpan(week.start_utc, week.start_utc + timedelta(hours=84, minutes=30))], [week]
     ) == {week.key}
@@ -249,8 +252,13 @@ def test_finishing_a_module_never_moves_the_projected_finish_later(
     done = data.draw(st.sets(st.sampled_from([m.id for m in modules])))
     extra = data.draw(st.sampled_from([m.id for m in modules]))
     kept = data.draw(st.floats(min_value=0.1, max_value=60))
-    kw = {"start": TODAY, "target": TODAY + timedelta(weeks=30), "today": TODAY,
-          "shift": timedelta(0), "kept": kept}  # fmt: skip
+    kw = {
+        "start": TODAY,
+        "target": TODAY + timedelta(weeks=30),
+        "today": TODAY,
+        "shift": timedelta(0),
+        "kept": kept,
+    }
     before = assess(modules, done, **kw)  # type: ignore[arg-type]
     after = assess(modules, done | {extra}, **kw)  # type: ignore[arg-type]
     # None: too far to show (later than any date).
@@ -267,9 +275,14 @@ def test_hours_left_are_never_negative(modules: list[Module], data: st.DataObjec
     done = data.draw(st.sets(st.integers(min_value=-5, max_value=40)))
     today = TODAY + timedelta(days=data.draw(st.integers(min_value=-400, max_value=4000)))
     result = assess(
-        modules, done, start=TODAY, target=TODAY + timedelta(days=1), today=today,
-        shift=timedelta(0), kept=data.draw(st.none() | st.floats(min_value=0, max_value=100)),
-    )  # fmt: skip
+        modules,
+        done,
+        start=TODAY,
+        target=TODAY + timedelta(days=1),
+        today=today,
+        shift=timedelta(0),
+        kept=data.draw(st.none() | st.floats(min_value=0, max_value=100)),
+    )
     assert result.hours_left >= 0 and result.pace_needed >= 0
     assert result.done_hours + result.hours_left == pytest.approx(result.total_hours)
 
@@ -296,8 +309,15 @@ def test_away_for_n_weeks_moves_the_target_by_n_weeks(weeks: int, weekday: int) 
 @given(st.integers(min_value=0, max_value=400), st.integers(min_value=1, max_value=400))
 def test_planned_line_and_pace_needed_stay_finite(days_in: int, length: int) -> None:
     start = TODAY - timedelta(days=days_in)
-    result = assess(MODULES, set(), start=start, target=start + timedelta(days=length),
-                    today=TODAY, shift=timedelta(0), kept=1.0)  # fmt: skip
+    result = assess(
+        MODULES,
+        set(),
+        start=start,
+        target=start + timedelta(days=length),
+        today=TODAY,
+        shift=timedelta(0),
+        kept=1.0,
+    )
     assert -result.total_hours <= result.ahead_hours <= 0
     assert result.pace_needed <= result.hours_left * 7
 
