@@ -22,6 +22,7 @@ from bot.services.member_data import CoreMemberData, MemberDataService
 from bot.services.member_preferences import MemberPreferencesService
 from bot.services.nudges import DAILY_CAP, NudgeService
 from bot.services.occurrences import OccurrenceService
+from bot.services.plans import PlanService
 from bot.services.progress import ProgressService
 from bot.services.review_data import ReviewMemberData
 from bot.services.reviews import ReviewService
@@ -37,6 +38,7 @@ from db.repositories.member_preferences import MemberPreferencesRepository
 from db.repositories.member_records import MemberRecordsRepository
 from db.repositories.nudges import NudgeRepository
 from db.repositories.occurrences import OccurrenceRepository
+from db.repositories.plans import PlansRepository
 from db.repositories.review_records import ReviewRecordsRepository
 from db.repositories.reviews import ReviewsRepository
 from db.repositories.schedules import ScheduleRepository
@@ -51,6 +53,7 @@ def build_services(database: Database, clock: Clock) -> Services:
     faq = build_faq(database, announcements, group, member_data, clock)
     reviews = build_reviews(database, announcements, clock)
     add_review_data(database, reviews, group, member_data, clock)
+    plans = build_plans(database, clock)
     return Services(
         guild_settings=guild_settings,
         member_preferences=MemberPreferencesService(MemberPreferencesRepository(engine), clock),
@@ -70,8 +73,16 @@ def build_services(database: Database, clock: Clock) -> Services:
         lifecycle=lifecycle,
         faq=faq,
         reviews=reviews,
+        plans=plans,
     )
 
+
+def build_plans(database: Database, clock: Clock) -> PlanService:
+    """Course plans."""
+    engine = database.engine
+    return PlanService(
+        PlansRepository(engine), GuildSettingsRepository(engine), GoalsRepository(engine), clock
+    )
 
 
 def build_reviews(

@@ -14,6 +14,7 @@ from bot.services.guild_settings import GuildSettingsService
 from bot.services.lifecycle import GuildLifecycleService
 from bot.services.member_data import MemberDataService
 from bot.services.member_preferences import MemberPreferencesService
+from bot.services.plans import PlanService
 from bot.services.progress import ProgressService
 from bot.services.reviews import ReviewService
 from bot.services.schedules import ScheduleService
@@ -46,3 +47,5 @@ class Services:
     faq: FaqService
     # /review: the peer-review exchange (submissions, pairing, follow-through).
     reviews: ReviewService
+    # /plan and /group plans: courses, members' plans, their pace and the week's share.
+    plans: PlanService

@@ -386,6 +386,17 @@ class PlansRepository:
             )
             return bool(result.rowcount)
 
+    async def plan_week_added(self, guild_id: int, user_id: int, week_key: date) -> bool:
+        async with self._engine.connect() as conn:
+            found = await conn.execute(
+                select(plan_weeks.c.week_key).where(
+                    plan_weeks.c.guild_id == guild_id,
+                    plan_weeks.c.user_id == user_id,
+                    plan_weeks.c.week_key == week_key,
+                )
+            )
+            return found.first() is not None
+
     async def release_plan_week(self, guild_id: int, user_id: int, week_key: date) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(

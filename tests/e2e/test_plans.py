@@ -1,0 +1,169 @@
+"""Course plans as members and moderators use them, through the local Discord emulator."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.domain.courses import IMPORT_MAX_BYTES
+from tests.e2e.conftest import StudyGroup, refused
+from tests.emulator import InteractionResult, Member, PostedMessage, Upload
+from tests.emulator.interactions import EPHEMERAL
+
+pytestmark = pytest.mark.e2e
+
+PACK_TOTAL = 194
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def course_file(modules: list[dict[str, object]], key: str = "mini") -> Upload:
+    document = {"version": 1, "course": {"key": key, "title": "Mini course", "modules": modules}}
+    return Upload("course.json", json.dumps(document).encode())
+
+
+async def answer(result: InteractionResult) -> PostedMessage:
+    """The reply, or for a deferred command the follow-up that completes it."""
+    if result.deferred:
+        return await result.wait_for_followup()
+    assert result.original is not None
+    return result.original
+
+
+async def said(result: InteractionResult, *words: str) -> bool:
+    """An ephemeral answer (reply or follow-up) that says each of `words`."""
+    message = await answer(result)
+    text = message.content.lower()
+    return bool(message.flags & EPHEMERAL) and all(w.lower() in text for w in words)
+
+
+async def import_pack(group: StudyGroup) -> None:
+    text = (await answer(await group.mia.slash("plan import", pack="meta-back-end"))).content
+    assert "9 modules" in text and f"{PACK_TOTAL} h" in text, text
+
+
+async def module_choice(member: Member, command: str, typed: str) -> int:
+    choices = await member.autocomplete(command, "module", typed=typed)
+    assert len(choices) == 1, choices
+    return int(choices[0].value)
+
+
+async def shown(result: InteractionResult) -> dict[str, str]:
+    """The fields of a /plan show embed, and its description."""
+    (embed,) = (await answer(result)).embeds
+    fields = {f["name"]: f["value"] for f in embed.get("fields", [])}
+    fields["description"] = embed.get("description", "")
+    return fields
+
+
+async def test_the_pack_imports_lists_and_round_trips_through_export(group: StudyGroup) -> None:
+    await import_pack(group)
+    courses = await group.sam.slash("plan courses")
+    (field,) = courses.embed["fields"]
+    assert "Meta Back-End Developer Professional Certificate" in field["name"]
+    assert "1. Introduction to Back-End Development · 18 h" in field["value"]
+    assert "9. Coding Interview Preparation · 16 h" in field["value"]
+    choices = await group.mia.autocomplete("plan export", "course", typed="meta")
+    exported = await group.mia.slash("plan export", course=choices[0].value)
+    (attachment,) = exported.attachments
+    document = json.loads(attachment.data)
+    assert sum(m["hours"] for m in document["course"]["modules"]) == PACK_TOTAL
+    assert "7-8 months" in document["course"]["source"]
+    again = await group.mia.slash("plan import", file=Upload("c.json", attachment.data))
+    assert await said(again, "Updated", "0 new, 0 changed")
+    # Members may list courses but not import or export them; other guilds see none.
+    assert await said(await group.sam.slash("plan import", pack="meta-back-end"), "moderators")
+    assert refused(await group.sam.slash("plan export", course="meta-back-end"), "moderators")
+    assert await group.zoe.autocomplete("plan start", "course") == []
+
+
+async def test_bad_course_files_import_nothing_and_list_the_problems(group: StudyGroup) -> None:
+    mia = group.mia
+    bad = course_file([{"title": "A", "hours": 0.1}, {"title": "a", "hours": 2}, {"hours": 600}])
+    result = await mia.slash("plan import", file=bad)
+    assert await said(result, "nothing imported", "4 problems", "between 0.5 and 500", "twice")
+    too_many = course_file([{"title": f"m{i}", "hours": 1} for i in range(201)])
+    assert await said(await mia.slash("plan import", file=too_many), "at most 200 modules")
+    long_title = course_file([{"title": "x" * 101, "hours": 1}])
+    assert await said(await mia.slash("plan import", file=long_title), "longer than 100")
+    broken = await mia.slash("plan import", file=Upload("c.json", b"{not json"))
+    assert await said(broken, "not valid JSON")
+    huge = await mia.slash("plan import", file=Upload("c.json", b" " * (IMPORT_MAX_BYTES + 1)))
+    assert await said(huge, "at most 1 MB")
+    assert await said(await mia.slash("plan import"), "one of the two")
+    assert "no courses yet" in (await group.sam.slash("plan courses")).content
+
+
+async def test_start_finish_and_undo_modules_and_the_projection_follows(
+    group: StudyGroup,
+) -> None:
+    await import_pack(group)
+    sam = group.sam
+    (course,) = await sam.autocomplete("plan start", "course", typed="back-end")
+    started = await sam.slash("plan start", course=course.value, target="2027-06-30")
+    assert started.ephemeral and "target **2027-06-30**" in started.content
+    assert "h a week" in started.content
+
+    # Check in 6 h in the plan's first two weeks, then look in the third.
+    for days in (0, 7):
+        group.clock.set(datetime(2026, 11, 18, 12, tzinfo=UTC) + timedelta(days=days))
+        await sam.slash("checkin", hours=6)
+    group.clock.set(datetime(2026, 12, 3, 12, tzinfo=UTC))
+    before = await shown(await sam.slash("plan show"))
+    assert before["Modules"] == "0 of 9 done" and before["Hours left"] == "194 h of 194 h"
+    assert before["Pace kept"].startswith("6 h/week")
+    (chart,) = (await answer(await sam.slash("plan show"))).attachments
+    assert chart.data.startswith(PNG)
+
+    module = await module_choice(sam, "plan done", "python")
+    done = await sam.slash("plan done", module=module)
+    assert "Finished **Programming in Python**" in done.content
+    assert "1 of 9 modules · 164 h left" in done.content
+    after = await shown(await sam.slash("plan show"))
+    assert after["Hours left"] == "164 h of 194 h"
+    assert after["Projected finish"] != before["Projected finish"]
+    assert "already finished" in (await sam.slash("plan done", module=module)).content
+    assert await sam.autocomplete("plan done", "module", typed="python") == []
+
+    undo = await module_choice(sam, "plan undo", "python")
+    undone = await sam.slash("plan undo", module=undo)
+    assert "unfinished again" in undone.content and "194 h left" in undone.content
+
+    # Others can look at Sam's plan but not touch his modules.
+    assert "Hours left" in await shown(await group.ada.slash("plan show", member=sam))
+    assert refused(await group.ada.slash("plan done", module=module), "no plan")
+    assert await said(await group.ada.slash("plan show"), "no plan")
+    assert await said(await group.mia.slash("plan show", member=group.ada), "Ada has no plan")
+
+
+async def test_bad_plan_input_gets_one_clear_line(group: StudyGroup) -> None:
+    await import_pack(group)
+    sam = group.sam
+    course = "meta-back-end"
+    cases = [
+        ({"target": "2026-01-01"}, "not in the future"),
+        ({"target": "2035-01-01"}, "more than 5 years"),
+        ({"target": "whenever"}, "2027-06-30"),
+        ({"target": "2 weeks"}, "would need 97.0 h a week"),
+        ({}, "target"),
+    ]
+    for options, words in cases:
+        result = await sam.slash("plan start", course=course, **options)
+        assert refused(result, words), (options, result.content)
+        assert "\n" not in result.content
+    assert refused(await sam.slash("plan start", course="nope", hours=5), "no course 'nope'")
+    assert refused(await group.zoe.slash("plan start", course=course, hours=5), "no course")
+    # A module of another course (or guild) is not one of the member's.
+    await answer(
+        await group.mia.slash(
+            "plan import", file=course_file([{"title": "Other", "hours": 2}], key="other")
+        )
+    )
+    (other,) = await group.mia.autocomplete("plan start", "course", typed="mini")
+    await group.mia.slash("plan start", course=other.value, hours=2)
+    other_module = await module_choice(group.mia, "plan done", "")
+    await sam.slash("plan start", course=course, hours=6)
+    assert refused(await sam.slash("plan done", module=other_module), "not part of your plan")
+    assert refused(await sam.slash("plan done", module=99999), "not part of your plan")
+    group.emu.messages.assert_nobody_pinged()
