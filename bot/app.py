@@ -12,6 +12,7 @@ from bot.domain.faq_ranking import load_default_embedder
 from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.services.announcements import AnnouncementService
+from bot.services.away import AwayService
 from bot.services.checkins import CheckInService
 from bot.services.faq import FaqService
 from bot.services.goals import GoalsService
@@ -53,18 +54,19 @@ def build_services(database: Database, clock: Clock) -> Services:
     faq = build_faq(database, announcements, group, member_data, clock)
     reviews = build_reviews(database, announcements, clock)
     add_review_data(database, reviews, group, member_data, clock)
-    plans = build_plans(database, clock)
+    checkins = CheckInService(CheckInsRepository(engine), GuildSettingsRepository(engine), clock)
+    progress = ProgressService(
+        GoalsRepository(engine), CheckInsRepository(engine), GuildSettingsRepository(engine), clock
+    )
+    plans, away = build_plans(database, announcements, reviews, clock)
+    for streaks in (checkins, progress):
+        streaks.register_away_weeks(away.weeks_away)
     return Services(
         guild_settings=guild_settings,
         member_preferences=MemberPreferencesService(MemberPreferencesRepository(engine), clock),
         goals=GoalsService(GoalsRepository(engine), GuildSettingsRepository(engine), clock),
-        checkins=CheckInService(CheckInsRepository(engine), GuildSettingsRepository(engine), clock),
-        progress=ProgressService(
-            GoalsRepository(engine),
-            CheckInsRepository(engine),
-            GuildSettingsRepository(engine),
-            clock,
-        ),
+        checkins=checkins,
+        progress=progress,
         schedules=schedules,
         announcements=announcements,
         scheduler=scheduler,
@@ -74,15 +76,24 @@ def build_services(database: Database, clock: Clock) -> Services:
         faq=faq,
         reviews=reviews,
         plans=plans,
+        away=away,
     )
 
 
-def build_plans(database: Database, clock: Clock) -> PlanService:
-    """Course plans."""
+def build_plans(
+    database: Database, announcements: AnnouncementService, reviews: ReviewService, clock: Clock
+) -> tuple[PlanService, AwayService]:
+    """Course plans and time away: the goal prompt's *Plan my week*, how members stand in
+    their nudges and (without names) in the weekly summary; away members get no nudges."""
     engine = database.engine
-    return PlanService(
-        PlansRepository(engine), GuildSettingsRepository(engine), GoalsRepository(engine), clock
-    )
+    repository = PlansRepository(engine)
+    plans = PlanService(repository, GuildSettingsRepository(engine), GoalsRepository(engine), clock)
+    away = AwayService(repository, reviews, clock)
+    announcements.register_plan_offer(plans.offers_plans)
+    announcements.register_member_notes(plans.nudge_notes)
+    announcements.register_figure("On track with their plan", plans.on_track_figure)
+    announcements.register_away(away.away_now)
+    return plans, away
 
 
 def build_reviews(

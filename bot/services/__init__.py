@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.services.announcements import AnnouncementService
+from bot.services.away import AwayService
 from bot.services.checkins import CheckInService
 from bot.services.faq import FaqService
 from bot.services.goals import GoalsService
@@ -49,3 +50,5 @@ class Services:
     reviews: ReviewService
     # /plan and /group plans: courses, members' plans, their pace and the week's share.
     plans: PlanService
+    # /me away: time off that nudges, review pairing, streaks and plans work around.
+    away: AwayService

@@ -325,6 +325,18 @@ class PlanService:
             found.append(Standing(g.plan.user_id, g.plan.course_id, assessment, following))
         return found
 
+    async def offers_plans(self, guild_id: int) -> bool:
+        """Whether the guild has a course to plan through (the goal prompt then offers the
+        week's share)."""
+        return bool(await self._plans.courses(guild_id))
+
+    async def on_track_figure(self, guild_id: int) -> str | None:
+        """For the weekly summary: how many members are on track, naming nobody."""
+        on_track, active = await self.on_track_count(guild_id)
+        if not active:
+            return None
+        return f"{on_track} of {active} member{'' if active == 1 else 's'} on plans"
+
     async def on_track_count(self, guild_id: int) -> tuple[int, int]:
         """(members on track, members with a plan who are not away and not finished)."""
         active = [

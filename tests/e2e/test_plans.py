@@ -167,3 +167,108 @@ async def test_bad_plan_input_gets_one_clear_line(group: StudyGroup) -> None:
     assert refused(await sam.slash("plan done", module=other_module), "not part of your plan")
     assert refused(await sam.slash("plan done", module=99999), "not part of your plan")
     group.emu.messages.assert_nobody_pinged()
+
+
+# ------------------------------------------------------------------------ woven into the week
+
+
+async def run_schedule(group: StudyGroup, kind: str, when: str) -> PostedMessage:
+    reply = await group.mia.slash("schedule add", kind=kind, when=when, channel=group.general)
+    schedule_id = int(reply.content.split("**#")[1].split("**")[0])
+    before = len(group.posts(group.general))
+    await (await group.mia.slash("schedule run", schedule=schedule_id)).wait_for_followup()
+    posts = group.posts(group.general)
+    assert len(posts) == before + 1
+    return posts[-1]
+
+
+async def test_plan_my_week_adds_the_weeks_share_as_goals_once(group: StudyGroup) -> None:
+    await import_pack(group)
+    sam = group.sam
+    await sam.slash("plan start", course="meta-back-end", hours=6)
+    prompt = await run_schedule(group, "goal-prompt", "mon 09:00")
+    assert prompt.button_labels() == ["Add goal", "Plan my week"]
+    assert "Plan my week" in prompt.embeds[0]["description"]
+
+    week = await sam.slash("plan week")
+    assert "This week's share of your plan: 6 h" in week.content
+    assert "Introduction to Back-End Development · 6 h of 18 h" in week.content
+
+    pressed = await sam.click(prompt, "Plan my week")
+    assert pressed.ephemeral and "Added 1 goal" in pressed.content
+    assert "Plan: Introduction to Back-End Development" in pressed.content
+    listed = await sam.slash("goal list")
+    assert "Plan: Introduction to Back-End Development · 6 h" in listed.embed["description"]
+    again = await sam.click(prompt, "Plan my week")
+    assert "already added this week" in again.content
+    assert "Already added" in (await sam.slash("plan week")).content
+    listed = await sam.slash("goal list")
+    assert listed.embed["description"].count("Plan: ") == 1
+
+    # Members without a plan are told how to start one; next week the button works again.
+    assert refused(await group.ada.click(prompt, "Plan my week"), "no plan", "/plan start")
+    group.clock.set(datetime(2026, 11, 23, 9, tzinfo=UTC))
+    assert "Added 1 goal" in (await sam.click(prompt, "Plan my week")).content
+
+
+async def test_a_guild_without_courses_gets_the_plain_goal_prompt(group: StudyGroup) -> None:
+    prompt = await run_schedule(group, "goal-prompt", "mon 09:00")
+    assert prompt.button_labels() == ["Add goal"]
+
+
+async def test_nudges_say_ahead_or_behind_and_the_summary_counts_without_names(
+    group: StudyGroup,
+) -> None:
+    await import_pack(group)
+    for member in (group.sam, group.ada):
+        await member.slash("me reminders", enabled=True)
+        await member.slash("plan start", course="meta-back-end", target="6 months")
+    group.clock.set(datetime(2026, 12, 3, 12, tzinfo=UTC))
+    await group.sam.slash("checkin", hours=20)
+    await run_schedule(group, "checkin-prompt", "thu 18:00")
+    await group.scheduler.run_nudges()
+    (nudge,) = group.emu.messages.dms_to(group.ada)
+    assert "Course plan:" in nudge.content and "behind your plan" in nudge.content
+    assert group.emu.messages.dms_to(group.sam) == []  # checked in this week
+
+    summary = await run_schedule(group, "weekly-summary", "sun 18:00")
+    fields = {f["name"]: f["value"] for f in summary.embeds[0]["fields"]}
+    assert fields["On track with their plan"] == "0 of 2 members on plans"
+    assert "Ada" not in summary.text() and str(group.ada.id) not in summary.text()
+
+
+async def test_away_pauses_nudges_and_reviews_keeps_the_streak_and_moves_the_target(
+    group: StudyGroup,
+) -> None:
+    await import_pack(group)
+    sam = group.sam
+    await sam.slash("me reminders", enabled=True)
+    await sam.slash("plan start", course="meta-back-end", target="2027-06-30")
+    await sam.slash("checkin", hours=3)  # week of 16 Nov
+
+    away = await sam.slash("me away", weeks=2)
+    assert away.ephemeral and "Away until" in away.content
+    fields = await shown(await sam.slash("plan show"))
+    assert fields["Target"].startswith("14 Jul 2027") and "moved 14 days" in fields["Target"]
+    assert "Away until" in fields and fields["description"].startswith("**🏖️ Away**")
+    status = await sam.slash("review status")
+    assert "paused" in status.text().lower()
+
+    group.clock.set(datetime(2026, 11, 26, 18, tzinfo=UTC))
+    await run_schedule(group, "checkin-prompt", "thu 18:00")
+    await group.scheduler.run_nudges()
+    assert group.emu.messages.dms_to(sam) == []
+
+    # Back early after 8 days: the target moves by 8 days, and the streak survived the gap.
+    group.clock.set(datetime(2026, 11, 26, 12, tzinfo=UTC))
+    back = await sam.slash("me away", weeks=0)
+    assert "Welcome back" in back.content
+    assert "weren't away" in (await sam.slash("me away", weeks=0)).content
+    fields = await shown(await sam.slash("plan show"))
+    assert fields["Target"].startswith("8 Jul 2027") and "Away until" not in fields
+    group.clock.set(datetime(2026, 12, 2, 12, tzinfo=UTC))
+    # The week of 30 Nov, after the week of 23 Nov spent (half) away: 2 weeks in a row.
+    checked = await sam.slash("checkin", hours=2)
+    assert "streak: **2 weeks**" in checked.content
+    progress = await answer(await sam.slash("progress"))
+    assert "2 weeks" in progress.text()
