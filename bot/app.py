@@ -23,6 +23,7 @@ from bot.services.member_data import CoreMemberData, MemberDataService
 from bot.services.member_preferences import MemberPreferencesService
 from bot.services.nudges import DAILY_CAP, NudgeService
 from bot.services.occurrences import OccurrenceService
+from bot.services.plan_data import PlanMemberData
 from bot.services.plans import PlanService
 from bot.services.progress import ProgressService
 from bot.services.review_data import ReviewMemberData
@@ -59,6 +60,8 @@ def build_services(database: Database, clock: Clock) -> Services:
         GoalsRepository(engine), CheckInsRepository(engine), GuildSettingsRepository(engine), clock
     )
     plans, away = build_plans(database, announcements, reviews, clock)
+    group.register_away(away.members_away)
+    member_data.register(PlanMemberData(PlansRepository(engine)))
     for streaks in (checkins, progress):
         streaks.register_away_weeks(away.weeks_away)
     return Services(

@@ -27,6 +27,7 @@ CHART_FILE = "plan.png"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MODULES_LISTED = 6
 PAGE_CHARS = 3800
+PAGE_LINES = 30
 
 
 def day_text(day: date) -> str:
@@ -207,13 +208,16 @@ def plans_pages(
     if not lines:
         lines = ["Nobody has a plan yet. Members start one with `/plan start`."]
     pages: list[str] = []
-    current = ""
+    current: list[str] = []
     for line in lines:
-        if len(current) + len(line) + 1 > PAGE_CHARS:
-            pages.append(current)
-            current = ""
-        current += line + "\n"
-    pages.append(current)
+        if current and (
+            len(current) >= PAGE_LINES
+            or sum(map(len, current)) + len(current) + len(line) > PAGE_CHARS
+        ):
+            pages.append("\n".join(current))
+            current = []
+        current.append(line[:1000])
+    pages.append("\n".join(current))
     embeds = []
     for index, body in enumerate(pages):
         embed = discord.Embed(

@@ -54,13 +54,15 @@ class AwayService:
     async def away_now(self, guild_id: int, user_ids: Sequence[int]) -> set[int]:
         return await self._plans.away_now(guild_id, list(user_ids), self._clock.now())
 
-    async def count(self, guild_id: int) -> int:
+    async def members_away(self, guild_id: int) -> set[int]:
         """Members of the guild away right now."""
         now = self._clock.now()
         periods = await self._plans.away_periods(guild_id)
-        return sum(
-            1 for spans in periods.values() if any(p.starts_at <= now < p.ends_at for p in spans)
-        )
+        return {
+            user_id
+            for user_id, spans in periods.items()
+            if any(p.starts_at <= now < p.ends_at for p in spans)
+        }
 
     async def weeks_away(self, guild_id: int, user_id: int, current: StudyWeek) -> set[date]:
         """Keys of the study weeks (calendar of ``current``) the member was away for at least

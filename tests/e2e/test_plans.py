@@ -272,3 +272,65 @@ async def test_away_pauses_nudges_and_reviews_keeps_the_streak_and_moves_the_tar
     assert "streak: **2 weeks**" in checked.content
     progress = await answer(await sam.slash("progress"))
     assert "2 weeks" in progress.text()
+
+
+# ------------------------------------------------------------------------ the group, members' data
+
+
+async def test_group_plans_shows_who_is_where_for_moderators_only(group: StudyGroup) -> None:
+    await import_pack(group)
+    await group.sam.slash("plan start", course="meta-back-end", hours=6)
+    await group.ada.slash("plan start", course="meta-back-end", target="9 months")
+    first = await module_choice(group.ada, "plan done", "introduction to back")
+    await group.ada.slash("plan done", module=first)
+    await group.ada.slash("me away", weeks=1)
+
+    (page,) = (await answer(await group.mia.slash("group plans"))).embeds
+    text = page["description"]
+    assert "Meta Back-End Developer Professional Certificate" in text and "2 members" in text
+    intro, python = text.index("**Introduction to Back-End"), text.index("**Programming in Py")
+    assert intro < text.index(f"<@{group.sam.id}>") < python < text.index(f"<@{group.ada.id}>")
+    assert "🏖️ Away" in text
+    overview = (await answer(await group.mia.slash("group overview"))).embeds[0]
+    fields = {f["name"]: f["value"] for f in overview["fields"]}
+    assert fields["Away"].startswith("1 ")
+    group.emu.messages.assert_nobody_pinged()
+
+
+async def test_group_plans_pages_through_many_members(group: StudyGroup) -> None:
+    await import_pack(group)
+    for i in range(60):
+        member = group.guild.add_member(f"Learner {i}")
+        await member.slash("plan start", course="meta-back-end", hours=1 + i % 50)
+    result = await group.mia.slash("group plans")
+    first = await answer(result)
+    footer = first.embeds[0]["footer"]["text"]
+    assert footer.startswith("Page 1 of ") and footer != "Page 1 of 1"
+    assert all(len(e["description"]) <= 4096 for e in first.embeds)
+    turned = await group.mia.click(first, "Next")
+    assert turned.original is not None
+    assert turned.original.embeds[0]["footer"]["text"].startswith("Page 2 of ")
+
+
+async def test_me_data_includes_the_plan_and_forget_removes_it(group: StudyGroup) -> None:
+    await import_pack(group)
+    sam = group.sam
+    await sam.slash("plan start", course="meta-back-end", target="2027-06-30")
+    module = await module_choice(sam, "plan done", "version")
+    await sam.slash("plan done", module=module)
+    await sam.slash("me away", weeks=1)
+    data = json.loads((await answer(await sam.slash("me data"))).attachments[0].data)
+    assert data["course_plan"]["course_key"] == "meta-back-end"
+    assert data["course_plan"]["target_day"] == "2027-06-30"
+    assert [m["module"] for m in data["finished_modules"]] == ["Version Control"]
+    assert len(data["away"]) == 1
+
+    prompt = (await sam.slash("me forget")).original
+    assert prompt is not None
+    done = await sam.click(prompt, "Delete my data")
+    await done.wait_until(lambda r: r.original is not None and "Done" in r.original.content)
+    assert await said(await sam.slash("plan show"), "no plan")
+    data = json.loads((await answer(await sam.slash("me data"))).attachments[0].data)
+    assert data["course_plan"] is None and data["finished_modules"] == [] and data["away"] == []
+    # The guild's course stays for everyone else.
+    assert "Version Control" in (await group.ada.slash("plan courses")).embed["fields"][0]["value"]
