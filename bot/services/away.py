@@ -13,13 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.clock import Clock
-from bot.domain.plans import AwaySpan, away_weeks
+from bot.domain.plans import AWAY_WEEKS_MAX, AwaySpan, away_weeks
 from bot.domain.weeks import StudyWeek, week_containing
 from bot.errors import InvalidInput
 from bot.services.reviews import Paused, ReviewService
 from db.repositories.plans import PlansRepository
-
-AWAY_WEEKS_MAX = 12
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,10 @@ NO_PLAN = "You have no plan yet — start one with `/plan start`."
 NO_COURSES = "This server has no courses yet — a moderator can add one with `/plan import`."
 NOT_YOUR_MODULE = "That module is not part of your plan's course — pick one from the list."
 # Enough finished weeks before the pace window for every week-start a guild may switch to.
-_HOURS_LOOKBACK = timedelta(weeks=pace.PACE_WEEKS + 2)
+# Finished weeks pace kept looks at when nobody was away.
+_RECENT_WEEKS = pace.PACE_WEEKS
+# Members away lately: pace kept skips their away weeks, so it may look back this far.
+_AWAY_LOOKBACK = timedelta(weeks=pace.PACE_WEEKS + pace.AWAY_WEEKS_MAX + 1)
 CHOICES_MAX = 25
 
 
@@ -97,6 +100,15 @@ class Standing:
     course_id: int
     assessment: pace.Assessment
     next_module: str | None
+
+
+def _past_weeks(week: StudyWeek) -> list[StudyWeek]:
+    """The finished study weeks pace kept may look at, newest first."""
+    weeks = []
+    for _ in range(_AWAY_LOOKBACK // timedelta(weeks=1)):
+        week = week.previous()
+        weeks.append(week)
+    return weeks
 
 
 def _spans(periods: Sequence[Away]) -> list[pace.AwaySpan]:
@@ -301,28 +313,27 @@ class PlanService:
             cid: [pace.Module(m.id, m.title, m.hours) for m in ms] for cid, ms in modules.items()
         }
         away = await self._plans.away_periods(guild_id)
-        oldest = min(g.plan.start_day for g in group)
-        hours = await self._plans.weekly_hours(
-            guild_id,
-            max(oldest, week.key - _HOURS_LOOKBACK) - timedelta(days=6),
-            week.end_date,
-            None,
-        )
+        hours = await self._hours(guild_id, week, [g.plan for g in group], away)
+        past = _past_weeks(week)
+        today = now.astimezone(week.tz).date()
         found = []
         for g in group:
+            user_id = g.plan.user_id
             assessment = self._assess(
                 g.plan,
                 domain[g.plan.course_id],
                 g.done_ids,
                 week,
+                past,
                 now,
-                away.get(g.plan.user_id, []),
-                hours.get(g.plan.user_id, {}),
+                today,
+                away.get(user_id, []),
+                hours.get(user_id, {}),
             )
             following = next(
                 (m.title for m in modules[g.plan.course_id] if m.id not in g.done_ids), None
             )
-            found.append(Standing(g.plan.user_id, g.plan.course_id, assessment, following))
+            found.append(Standing(user_id, g.plan.course_id, assessment, following))
         return found
 
     async def offers_plans(self, guild_id: int) -> bool:
@@ -383,16 +394,21 @@ class PlanService:
         periods = (await self._plans.away_periods(plan.guild_id, [plan.user_id])).get(
             plan.user_id, []
         )
-        hours = (
-            await self._plans.weekly_hours(
-                plan.guild_id,
-                max(plan.start_day, week.key - _HOURS_LOOKBACK) - timedelta(days=6),
-                week.end_date,
-                [plan.user_id],
-            )
-        ).get(plan.user_id, {})
+        hours = (await self._hours(plan.guild_id, week, [plan], {plan.user_id: periods})).get(
+            plan.user_id, {}
+        )
         domain = [pace.Module(m.id, m.title, m.hours) for m in modules]
-        assessment = self._assess(plan, domain, set(finished), week, now, periods, hours)
+        assessment = self._assess(
+            plan,
+            domain,
+            set(finished),
+            week,
+            _past_weeks(week),
+            now,
+            now.astimezone(week.tz).date(),
+            periods,
+            hours,
+        )
         until = next((p.ends_at for p in periods if p.starts_at <= now < p.ends_at), None)
         finished = {k: v for k, v in finished.items() if any(m.id == k for m in modules)}
         return PlanView(
@@ -406,43 +422,59 @@ class PlanService:
             until,
         )
 
+    async def _hours(
+        self,
+        guild_id: int,
+        week: StudyWeek,
+        plans: Sequence[Plan],
+        away: dict[int, list[Away]],
+    ) -> dict[int, dict[date, float]]:
+        """Hours checked in per member and study week (keys: week starts), as far back as
+        pace kept may look: the last few weeks for everyone, further for members whose recent
+        weeks include time away."""
+        past = _past_weeks(week)
+        oldest = min(p.start_day for p in plans) - timedelta(days=6)
+        recent = [
+            (w.key, w.end_date) for w in [week, *past[:_RECENT_WEEKS]] if w.end_date >= oldest
+        ]
+        wanted = None if len(plans) > 1 else [p.user_id for p in plans]
+        hours = await self._plans.hours_per_week(guild_id, recent, wanted)
+        horizon = week.start_utc - _AWAY_LOOKBACK
+        stepped_away = [
+            p.user_id for p in plans if any(a.ends_at > horizon for a in away.get(p.user_id, ()))
+        ]
+        if stepped_away:
+            further = [(w.key, w.end_date) for w in [week, *past] if w.end_date >= oldest]
+            hours.update(await self._plans.hours_per_week(guild_id, further, stepped_away))
+        return hours
+
     @staticmethod
     def _assess(
         plan: Plan,
         modules: Sequence[pace.Module],
         done: set[int] | frozenset[int],
         week: StudyWeek,
+        past: Sequence[StudyWeek],
         now: datetime,
+        today: date,
         periods: Sequence[Away],
         hours: dict[date, float],
     ) -> pace.Assessment:
-        spans = _spans(periods)
+        spans = _spans(periods) if periods else []
         plan_week = week.key - timedelta(weeks=((week.key - plan.start_day).days + 6) // 7)
-        recent = []
-        cursor = week
-        for _ in range(pace.PACE_WEEKS + 2):
-            cursor = cursor.previous()
-            if cursor.end_date < plan_week:
-                break
-            recent.append(cursor)
-        away_keys = pace.away_weeks(spans, recent)
+        away_keys = (
+            pace.away_weeks(spans, [w for w in past if w.key >= plan_week]) if spans else set()
+        )
         weeks = pace.pace_weeks(plan_week, week.key, away_keys)
-        # Check-ins are filed under the week start of their day; map them to this calendar.
-        by_week: dict[date, float] = {}
-        for key, value in hours.items():
-            start = key - timedelta(days=(key.weekday() - week.week_start) % 7)
-            by_week[start] = by_week.get(start, 0.0) + value
-        kept = pace.pace_kept(by_week, weeks)
-        away_now = any(s.start <= now < s.end for s in spans)
         return pace.assess(
             modules,
             done,
             start=plan.start_day,
             target=plan.target_day,
-            today=now.astimezone(week.tz).date(),
-            shift=pace.away_shift(spans, plan.started_at),
-            kept=kept,
-            away=away_now,
+            today=today,
+            shift=pace.away_shift(spans, plan.started_at) if spans else timedelta(0),
+            kept=pace.pace_kept(hours, weeks),
+            away=any(s.start <= now < s.end for s in spans),
         )
 
 

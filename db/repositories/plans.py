@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeAlias
 
-from sqlalchemy import Row, and_, delete, func, insert, select, update
+from sqlalchemy import Row, and_, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.schema.goals import checkins
@@ -462,28 +462,39 @@ class PlansRepository:
 
     # -- check-in hours ----------------------------------------------------------------------
 
-    async def weekly_hours(
-        self, guild_id: int, first_day: date, last_day: date, user_ids: Sequence[int] | None
+    async def hours_per_week(
+        self,
+        guild_id: int,
+        weeks: Sequence[tuple[date, date]],
+        user_ids: Sequence[int] | None,
     ) -> dict[int, dict[date, float]]:
-        """Hours checked in per member per stored week key between two local dates."""
+        """Hours checked in per member in each of ``weeks`` (first and last local date; keys
+        are the first dates), summed in SQL: one row per member, whatever the week start was
+        when each check-in was filed."""
+        if not weeks or (user_ids is not None and not user_ids):
+            return {}
+        sums = [
+            func.sum(case((checkins.c.week_key.between(first, last), checkins.c.hours)))
+            for first, last in weeks
+        ]
         query = (
-            select(checkins.c.user_id, checkins.c.week_key, func.sum(checkins.c.hours))
+            select(checkins.c.user_id, *sums)
             .where(
                 checkins.c.guild_id == guild_id,
-                checkins.c.week_key.between(first_day, last_day),
-                checkins.c.hours.is_not(None),
+                checkins.c.week_key.between(min(f for f, _ in weeks), max(la for _, la in weeks)),
             )
-            .group_by(checkins.c.user_id, checkins.c.week_key)
+            .group_by(checkins.c.user_id)
         )
         if user_ids is not None:
-            if not user_ids:
-                return {}
             query = query.where(checkins.c.user_id.in_(list(user_ids)))
-        found: dict[int, dict[date, float]] = defaultdict(dict)
+        keys = [first for first, _ in weeks]
+        found: dict[int, dict[date, float]] = {}
         async with self._engine.connect() as conn:
-            for user_id, week_key, hours in await conn.execute(query):
-                found[user_id][week_key] = float(hours or 0)
-        return dict(found)
+            for user_id, *values in await conn.execute(query):
+                found[user_id] = {
+                    key: float(value) for key, value in zip(keys, values, strict=True) if value
+                }
+        return found
 
     # -- members' data -----------------------------------------------------------------------
 

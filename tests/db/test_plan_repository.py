@@ -121,17 +121,25 @@ async def test_away_periods_start_end_and_come_back_early(repo: PlansRepository)
     assert (await repo.away_periods(GUILD, [USER]))[USER][-1].ends_at == back
 
 
-async def test_weekly_hours_sum_check_ins_per_member_and_week(
+async def test_hours_per_week_sum_check_ins_per_member_and_week(
     repo: PlansRepository, database: Database
 ) -> None:
     checkins = CheckInsRepository(database.engine)
     week = date(2026, 11, 16)
+    last = week - timedelta(days=7)
     await checkins.record(GUILD, USER, date(2026, 11, 16), week, NOW, hours=2.0)
     await checkins.record(GUILD, USER, date(2026, 11, 17), week, NOW, hours=1.5)
+    # Filed under a Sunday week start before the guild changed it: counts in the week holding it.
+    await checkins.record(GUILD, USER, date(2026, 11, 15), date(2026, 11, 15), NOW, hours=4.0)
     await checkins.record(GUILD, OTHER, date(2026, 11, 17), week, NOW, hours=None)
-    found = await repo.weekly_hours(GUILD, week, week + timedelta(days=6), None)
-    assert found == {USER: {week: 3.5}}
-    assert await repo.weekly_hours(GUILD, week, week, [OTHER]) == {}
+    weeks = [(week, week + timedelta(days=6)), (last, last + timedelta(days=6))]
+    assert await repo.hours_per_week(GUILD, weeks, None) == {
+        USER: {week: 3.5, last: 4.0},
+        OTHER: {},
+    }
+    assert await repo.hours_per_week(GUILD, weeks, [OTHER]) == {OTHER: {}}
+    assert await repo.hours_per_week(GUILD, weeks, []) == {}
+    assert await repo.hours_per_week(OTHER_GUILD, weeks, None) == {}
 
 
 async def test_forgetting_and_purging(repo: PlansRepository) -> None:
