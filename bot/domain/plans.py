@@ -308,8 +308,9 @@ class Share:
 
 
 def week_hours(assessment: Assessment) -> float:
-    """This week's share of the plan: the pace needed, never more than what is left."""
-    return min(assessment.hours_left, assessment.pace_needed)
+    """This week's share of the plan: the pace needed, never more than what is left nor more
+    than a plan may ask of a week (a target already passed would otherwise ask for it all)."""
+    return min(assessment.hours_left, assessment.pace_needed, WEEKLY_HOURS_MAX)
 
 
 def week_share(left: Sequence[Module], hours: float) -> list[Share]:

@@ -240,6 +240,8 @@ def test_the_weeks_hours_are_the_pace_needed_capped_by_what_is_left() -> None:
     assert week_hours(assessed(set(), kept=None)) == pytest.approx(8)
     nearly = assessed({1, 2}, kept=None, target=TODAY + timedelta(days=1))
     assert week_hours(nearly) == 16
+    overdue = assessed(set(), kept=None, target=TODAY - timedelta(weeks=1))
+    assert week_hours(overdue) == 60
 
 
 # --------------------------------------------------------------------------- properties

@@ -10,7 +10,7 @@ import pytest
 from bot.domain.courses import IMPORT_MAX_BYTES
 from tests.e2e.conftest import StudyGroup, refused
 from tests.emulator import InteractionResult, Member, PostedMessage, Upload
-from tests.emulator.interactions import EPHEMERAL
+from tests.emulator.interactions import EPHEMERAL, CommandUnavailable
 
 pytestmark = pytest.mark.e2e
 
@@ -166,6 +166,24 @@ async def test_bad_plan_input_gets_one_clear_line(group: StudyGroup) -> None:
     await sam.slash("plan start", course=course, hours=6)
     assert refused(await sam.slash("plan done", module=other_module), "not part of your plan")
     assert refused(await sam.slash("plan done", module=99999), "not part of your plan")
+    # Discord itself refuses hours outside 1–60 (the service checks again).
+    for hours in (0, 61):
+        with pytest.raises(CommandUnavailable):
+            await sam.slash("plan start", course=course, hours=hours)
+    group.emu.messages.assert_nobody_pinged()
+
+
+async def test_hostile_course_text_is_shown_inert(group: StudyGroup) -> None:
+    hostile = course_file([{"title": "@everyone **Week** <@&1> 📚", "hours": 3}], key="x")
+    assert await said(await group.mia.slash("plan import", file=hostile), "Added")
+    listed = await group.sam.slash("plan courses")
+    value = listed.embed["fields"][0]["value"]
+    assert "\\*\\*Week\\*\\*" in value and "📚" in value
+    await group.sam.slash("plan start", course="x", hours=3)
+    shown_fields = await shown(await group.sam.slash("plan show"))
+    assert (
+        "@\u200beveryone" in shown_fields["Next up"] or "@everyone" not in shown_fields["Next up"]
+    )
     group.emu.messages.assert_nobody_pinged()
 
 
