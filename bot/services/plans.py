@@ -169,8 +169,8 @@ class PlanService:
             if wanted in (view.course.key, view.course.title.casefold()):
                 return view
         raise NotFound(
-            f"There is no course {text.strip()[:100]!r} in this server — pick one from the list"
-            " (`/plan courses` shows them)."
+            "There is no such course in this server — pick one from the list "
+            "(`/plan courses` shows them)."
         )
 
     async def export(self, guild_id: int, text: str) -> tuple[Course, bytes]:

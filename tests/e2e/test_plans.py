@@ -152,8 +152,8 @@ async def test_bad_plan_input_gets_one_clear_line(group: StudyGroup) -> None:
         result = await sam.slash("plan start", course=course, **options)
         assert refused(result, words), (options, result.content)
         assert "\n" not in result.content
-    assert refused(await sam.slash("plan start", course="nope", hours=5), "no course 'nope'")
-    assert refused(await group.zoe.slash("plan start", course=course, hours=5), "no course")
+    assert refused(await sam.slash("plan start", course="nope", hours=5), "no such course")
+    assert refused(await group.zoe.slash("plan start", course=course, hours=5), "no such course")
     # A module of another course (or guild) is not one of the member's.
     await answer(
         await group.mia.slash(
