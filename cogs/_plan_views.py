@@ -28,6 +28,8 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 MODULES_LISTED = 6
 PAGE_CHARS = 3800
 PAGE_LINES = 30
+# What an embed may hold in all (6,000), less room for the title and footer.
+EMBED_BUDGET = 5600
 
 
 def day_text(day: date) -> str:
@@ -147,18 +149,30 @@ def week_added_text(result: WeekAdded) -> str:
 
 
 def courses_embed(views: Sequence[CourseView]) -> discord.Embed:
+    """The courses with their modules, within an embed's 6,000 characters (long module lists
+    are cut; courses that no longer fit are counted in the footer)."""
     embed = discord.Embed(title="Courses", colour=discord.Colour.blurple())
+    budget = EMBED_BUDGET
+    shown = 0
     for view in views[:25]:
         lines = [
             f"{i}. {safe(m.title)} · {hours_text(m.hours)}"
             for i, m in enumerate(view.modules, start=1)
         ]
         body = "\n".join(lines)
-        if len(body) > 1000:
-            body = body[:990].rsplit("\n", 1)[0] + "\n…"
-        name = f"{view.course.title} ({view.course.key}) · {hours_text(view.total_hours)}"
-        embed.add_field(name=name[:256], value=body or "no modules", inline=False)
-    embed.set_footer(text="Start a plan with /plan start")
+        limit = min(1000, budget - 300)
+        if limit < 100:
+            break
+        if len(body) > limit:
+            body = body[: limit - 10].rsplit("\n", 1)[0] + "\n…"
+        name = f"{view.course.title} ({view.course.key}) · {hours_text(view.total_hours)}"[:256]
+        embed.add_field(name=name, value=body or "no modules", inline=False)
+        budget -= len(name) + len(body)
+        shown += 1
+    footer = "Start a plan with /plan start"
+    if shown < len(views):
+        footer = f"{len(views) - shown} more not shown (/plan export shows one) · " + footer
+    embed.set_footer(text=footer)
     return embed
 
 

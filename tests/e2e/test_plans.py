@@ -352,3 +352,14 @@ async def test_me_data_includes_the_plan_and_forget_removes_it(group: StudyGroup
     assert data["course_plan"] is None and data["finished_modules"] == [] and data["away"] == []
     # The guild's course stays for everyone else.
     assert "Version Control" in (await group.ada.slash("plan courses")).embed["fields"][0]["value"]
+
+
+async def test_many_long_courses_fit_one_listing(group: StudyGroup) -> None:
+    for n in range(8):
+        modules = [{"title": f"Module {i} " + "x" * 80, "hours": 2} for i in range(200)]
+        await answer(await group.mia.slash("plan import", file=course_file(modules, key=f"c{n}")))
+    listed = await group.sam.slash("plan courses")
+    embed = listed.embed
+    size = len(embed["title"]) + len(embed["footer"]["text"])
+    size += sum(len(f["name"]) + len(f["value"]) for f in embed["fields"])
+    assert size <= 6000 and "more not shown" in embed["footer"]["text"]
