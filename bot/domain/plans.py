@@ -271,9 +271,14 @@ def assess(
     kept: float | None,
     away: bool = False,
 ) -> Assessment:
-    finished = set(done)
-    total = sum(m.hours for m in modules)
-    done_hours = sum(m.hours for m in modules if m.id in finished)
+    finished = done if isinstance(done, set | frozenset) else set(done)
+    total = done_hours = 0.0
+    modules_done = 0
+    for module in modules:
+        total += module.hours
+        if module.id in finished:
+            done_hours += module.hours
+            modules_done += 1
     left = max(total - done_hours, 0.0)
     moved = shifted_target(target, shift)
     needed = pace_needed(left, today, moved)
@@ -283,8 +288,8 @@ def assess(
         total_hours=total,
         done_hours=done_hours,
         hours_left=left,
-        modules_done=sum(1 for m in modules if m.id in finished),
-        modules_left=sum(1 for m in modules if m.id not in finished),
+        modules_done=modules_done,
+        modules_left=len(modules) - modules_done,
         start=start,
         target=moved,
         shift_days=(moved - target).days,

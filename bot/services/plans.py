@@ -302,18 +302,24 @@ class PlanService:
 
     async def standings(self, guild_id: int) -> list[Standing]:
         """Every member's plan assessed today (a few queries, whatever the group's size)."""
-        group = await self._plans.group_plans(guild_id)
-        if not group:
-            return []
         now = self._clock.now()
         week = await self._week(guild_id, now)
+
+        async def away_and_hours() -> tuple[dict[int, list[Away]], dict[int, dict[date, float]]]:
+            away = await self._plans.away_periods(guild_id)
+            return away, await self._hours(guild_id, week, None, away)
+
+        # Plans and check-in hours are read side by side (separate connections).
+        group, (away, hours) = await asyncio.gather(
+            self._plans.group_plans(guild_id), away_and_hours()
+        )
+        if not group:
+            return []
         course_ids = sorted({g.plan.course_id for g in group})
         modules = await self._plans.modules(course_ids)
         domain = {
             cid: [pace.Module(m.id, m.title, m.hours) for m in ms] for cid, ms in modules.items()
         }
-        away = await self._plans.away_periods(guild_id)
-        hours = await self._hours(guild_id, week, [g.plan for g in group], away)
         past = _past_weeks(week)
         today = now.astimezone(week.tz).date()
         found = []
@@ -394,7 +400,7 @@ class PlanService:
         periods = (await self._plans.away_periods(plan.guild_id, [plan.user_id])).get(
             plan.user_id, []
         )
-        hours = (await self._hours(plan.guild_id, week, [plan], {plan.user_id: periods})).get(
+        hours = (await self._hours(plan.guild_id, week, plan.user_id, {plan.user_id: periods})).get(
             plan.user_id, {}
         )
         domain = [pace.Module(m.id, m.title, m.hours) for m in modules]
@@ -426,26 +432,26 @@ class PlanService:
         self,
         guild_id: int,
         week: StudyWeek,
-        plans: Sequence[Plan],
+        user_id: int | None,
         away: dict[int, list[Away]],
     ) -> dict[int, dict[date, float]]:
-        """Hours checked in per member and study week (keys: week starts), as far back as
-        pace kept may look: the last few weeks for everyone, further for members whose recent
-        weeks include time away."""
+        """Hours checked in per member (or one member) and study week (keys: week starts), as
+        far back as pace kept may look: the last few weeks for everyone, further for members
+        whose recent weeks include time away."""
         past = _past_weeks(week)
-        oldest = min(p.start_day for p in plans) - timedelta(days=6)
-        recent = [
-            (w.key, w.end_date) for w in [week, *past[:_RECENT_WEEKS]] if w.end_date >= oldest
-        ]
-        wanted = None if len(plans) > 1 else [p.user_id for p in plans]
-        hours = await self._plans.hours_per_week(guild_id, recent, wanted)
+        recent = [(w.key, w.end_date) for w in [week, *past[:_RECENT_WEEKS]]]
         horizon = week.start_utc - _AWAY_LOOKBACK
         stepped_away = [
-            p.user_id for p in plans if any(a.ends_at > horizon for a in away.get(p.user_id, ()))
+            member
+            for member, periods in away.items()
+            if (user_id is None or member == user_id) and any(a.ends_at > horizon for a in periods)
         ]
-        if stepped_away:
-            further = [(w.key, w.end_date) for w in [week, *past] if w.end_date >= oldest]
-            hours.update(await self._plans.hours_per_week(guild_id, further, stepped_away))
+        further = [(w.key, w.end_date) for w in [week, *past]]
+        hours, longer = await asyncio.gather(
+            self._plans.hours_per_week(guild_id, recent, None if user_id is None else [user_id]),
+            self._plans.hours_per_week(guild_id, further, stepped_away),
+        )
+        hours.update(longer)
         return hours
 
     @staticmethod

@@ -121,16 +121,9 @@ def _module(row: AnyRow) -> CourseModule:
 
 
 def _plan(row: AnyRow) -> Plan:
-    weekly = float(row.weekly_hours) if row.weekly_hours is not None else None
-    return Plan(
-        row.guild_id,
-        row.user_id,
-        row.course_id,
-        row.started_at,
-        row.start_day,
-        row.target_day,
-        weekly,
-    )
+    # Columns in the order of _PLAN_COLUMNS, which is Plan's field order (the group's figures
+    # build thousands of these).
+    return Plan(*row)
 
 
 _PLAN_COLUMNS = (
