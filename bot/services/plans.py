@@ -249,9 +249,8 @@ class PlanService:
             total_hours=view.assessment.total_hours,
             finished=tuple(
                 sorted(
-                    (at.astimezone(view.week.tz).date(), m.hours)
+                    (view.finished[m.id].astimezone(view.week.tz).date(), m.hours)
                     for m in view.done
-                    if (at := view.finished[m.id]) is not None
                 )
             ),
             projected=view.assessment.projected,
@@ -263,11 +262,12 @@ class PlanService:
 
     async def week(self, guild_id: int, user_id: int) -> WeekPlan:
         view = await self.show(guild_id, user_id)
-        return await self._week_plan(
+        return self._week_plan(
             view, await self._plans.plan_week_added(guild_id, user_id, view.week.key)
         )
 
-    async def _week_plan(self, view: PlanView, added_before: bool) -> WeekPlan:
+    @staticmethod
+    def _week_plan(view: PlanView, added_before: bool) -> WeekPlan:
         hours = pace.week_hours(view.assessment)
         left = [pace.Module(m.id, m.title, m.hours) for m in view.left]
         return WeekPlan(view, hours, tuple(pace.week_share(left, hours)), added_before)
@@ -275,13 +275,13 @@ class PlanService:
     async def add_week_goals(self, guild_id: int, user_id: int) -> WeekAdded:
         """The week's share as goals, once per week (a second press adds nothing)."""
         view = await self.show(guild_id, user_id)
-        plan = await self._week_plan(view, False)
+        plan = self._week_plan(view, False)
         if not plan.shares:
             return WeekAdded(plan, (), 0)
         now = self._clock.now()
         week_key = view.week.key
         if not await self._plans.claim_plan_week(guild_id, user_id, week_key, now):
-            return WeekAdded(await self._week_plan(view, True), (), 0)
+            return WeekAdded(self._week_plan(view, True), (), 0)
         added: list[str] = []
         skipped = 0
         try:
