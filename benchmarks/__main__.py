@@ -24,6 +24,7 @@ SUITE = (
     "benchmarks.bench_pairing",
     "benchmarks.bench_faq",
     "benchmarks.bench_summary",
+    "benchmarks.bench_plans",
     "benchmarks.bench_scheduler",
     "benchmarks.bench_memory",
 )

@@ -14,6 +14,7 @@ from bot.domain.faq_ranking import load_default_embedder
 from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.services.announcements import AnnouncementService
+from bot.services.away import AwayService
 from bot.services.checkins import CheckInService
 from bot.services.faq import FaqService
 from bot.services.goals import GoalsService
@@ -24,6 +25,8 @@ from bot.services.member_data import CoreMemberData, MemberDataService
 from bot.services.member_preferences import MemberPreferencesService
 from bot.services.nudges import DAILY_CAP, NudgeService
 from bot.services.occurrences import OccurrenceService
+from bot.services.plan_data import PlanMemberData
+from bot.services.plans import PlanService
 from bot.services.progress import ProgressService
 from bot.services.review_data import ReviewMemberData
 from bot.services.reviews import ReviewService
@@ -39,6 +42,7 @@ from db.repositories.member_preferences import MemberPreferencesRepository
 from db.repositories.member_records import MemberRecordsRepository
 from db.repositories.nudges import NudgeRepository
 from db.repositories.occurrences import OccurrenceRepository
+from db.repositories.plans import PlansRepository
 from db.repositories.review_records import ReviewRecordsRepository
 from db.repositories.reviews import ReviewsRepository
 from db.repositories.schedules import ScheduleRepository
@@ -53,17 +57,21 @@ def build_services(database: Database, clock: Clock) -> Services:
     faq = build_faq(database, announcements, group, member_data, clock)
     reviews = build_reviews(database, announcements, clock)
     add_review_data(database, reviews, group, member_data, clock)
+    checkins = CheckInService(CheckInsRepository(engine), GuildSettingsRepository(engine), clock)
+    progress = ProgressService(
+        GoalsRepository(engine), CheckInsRepository(engine), GuildSettingsRepository(engine), clock
+    )
+    plans, away = build_plans(database, announcements, reviews, clock)
+    group.register_away(away.members_away)
+    member_data.register(PlanMemberData(PlansRepository(engine)))
+    for streaks in (checkins, progress):
+        streaks.register_away_weeks(away.weeks_away)
     return Services(
         guild_settings=guild_settings,
         member_preferences=MemberPreferencesService(MemberPreferencesRepository(engine), clock),
         goals=GoalsService(GoalsRepository(engine), GuildSettingsRepository(engine), clock),
-        checkins=CheckInService(CheckInsRepository(engine), GuildSettingsRepository(engine), clock),
-        progress=ProgressService(
-            GoalsRepository(engine),
-            CheckInsRepository(engine),
-            GuildSettingsRepository(engine),
-            clock,
-        ),
+        checkins=checkins,
+        progress=progress,
         schedules=schedules,
         announcements=announcements,
         scheduler=scheduler,
@@ -72,8 +80,25 @@ def build_services(database: Database, clock: Clock) -> Services:
         lifecycle=lifecycle,
         faq=faq,
         reviews=reviews,
+        plans=plans,
+        away=away,
     )
 
+
+def build_plans(
+    database: Database, announcements: AnnouncementService, reviews: ReviewService, clock: Clock
+) -> tuple[PlanService, AwayService]:
+    """Course plans and time away: the goal prompt's *Plan my week*, how members stand in
+    their nudges and (without names) in the weekly summary; away members get no nudges."""
+    engine = database.engine
+    repository = PlansRepository(engine)
+    plans = PlanService(repository, GuildSettingsRepository(engine), GoalsRepository(engine), clock)
+    away = AwayService(repository, reviews, clock)
+    announcements.register_plan_offer(plans.offers_plans)
+    announcements.register_member_notes(plans.nudge_notes)
+    announcements.register_figure("On track with their plan", plans.on_track_figure)
+    announcements.register_away(away.away_now)
+    return plans, away
 
 
 def build_reviews(

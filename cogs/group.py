@@ -21,6 +21,7 @@ from bot.services.announcements import timestamp
 from bot.services.group import Overview, WeekFigures
 from bot.tree import Refused, handle_error
 from cogs._checks import guild_id_of, require_moderator
+from cogs._plan_views import plans_pages
 from cogs.study_buttons import hours_text
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,8 @@ def overview_pages(overview: Overview) -> list[discord.Embed]:
     first.add_field(name="FAQ queue", value=_figure(overview.faq_queue))
     if overview.left:
         first.add_field(name="Left the server", value=f"{overview.left} (their data stays)")
+    if overview.away:
+        first.add_field(name="Away", value=f"{overview.away} (`/me away`, not drifting)")
     pages = []
     for index, chunk in enumerate(chunks):
         embed = first if index == 0 else discord.Embed(colour=discord.Colour.blurple())
@@ -185,6 +188,21 @@ class GroupCog(commands.GroupCog, group_name="group", group_description="The gro
         guild_id = guild_id_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         pages = overview_pages(await self.service.overview(guild_id))
+        if len(pages) == 1:
+            await interaction.followup.send(embed=pages[0], ephemeral=True)
+            return
+        view = Pager(pages, interaction.user.id, guild_id)
+        view.interaction = interaction
+        await interaction.followup.send(embed=pages[0], view=view, ephemeral=True)
+
+    @app_commands.command(
+        name="plans", description="Members per course and module: on track, behind or away"
+    )
+    async def plans(self, interaction: discord.Interaction[CohortBot]) -> None:
+        guild_id = guild_id_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        plans = self.bot.services.plans
+        pages = plans_pages(await plans.standings(guild_id), await plans.courses(guild_id))
         if len(pages) == 1:
             await interaction.followup.send(embed=pages[0], ephemeral=True)
             return

@@ -1,4 +1,4 @@
-"""/me: a member's own preferences (timezone, DM reminders) and their own data."""
+"""/me: a member's own preferences (timezone, DM reminders, time away) and their own data."""
 
 from __future__ import annotations
 
@@ -9,9 +9,31 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.bot import CohortBot
+from bot.services.announcements import timestamp
+from bot.services.away import AwayOutcome
 from cogs._checks import guild_id_of
 from cogs._forget import ASK, ForgetButton, confirm_view, refuse_forged_press
 from cogs._options import timezone_autocomplete
+from cogs.study_buttons import plural
+
+
+def away_text(result: AwayOutcome) -> str:
+    if result.until is None:
+        if result.was_away:
+            return "👋 Welcome back! Nudges and review assignments are on again."
+        return "You weren't away: nothing changed."
+    lines = [
+        f"🏖️ Away until {timestamp(result.until, 'D')}: no nudges and no review assignments, "
+        "your streak waits for you and your plan's target moves by the time you're away. "
+        "`/me away 0` when you're back early."
+    ]
+    if result.paused is not None:
+        moved, kept = result.paused.stepped_back.moved, result.paused.stepped_back.kept
+        if moved:
+            lines.append(f"{plural(len(moved), 'open review')} moved to other reviewers.")
+        if kept:
+            lines.append(f"Nobody else could take {plural(len(kept), 'review')}: still yours.")
+    return "\n".join(lines)
 
 
 @app_commands.guild_only()
@@ -47,6 +69,18 @@ class MeCog(commands.GroupCog, group_name="me", group_description="Your own Coho
             else "DM reminders are **off**."
         )
         await interaction.response.send_message(message, ephemeral=True)
+
+    @app_commands.command(name="away", description="Time off: no nudges or reviews, plan kept")
+    @app_commands.describe(weeks="How many weeks (1–12); 0 = you're back")
+    async def away(
+        self, interaction: discord.Interaction[CohortBot], weeks: app_commands.Range[int, 0, 12]
+    ) -> None:
+        result = await self.bot.services.away.go(
+            guild_id_of(interaction), interaction.user.id, weeks
+        )
+        await interaction.response.send_message(away_text(result), ephemeral=True)
+        if result.paused is not None:
+            await self.bot.services.reviews.deliver(result.paused.stepped_back.notices)
 
     @app_commands.command(name="data", description="Everything Cohort stores about you, as JSON")
     async def data(self, interaction: discord.Interaction[CohortBot]) -> None:

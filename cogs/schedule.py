@@ -13,10 +13,11 @@ from bot.bot import CohortBot
 from bot.domain.weeks import parse_timezone
 from bot.errors import InvalidInput, UserError
 from bot.scheduler import FireResult
-from bot.services.announcements import ADD_GOAL, CHECK_IN, timestamp
+from bot.services.announcements import ADD_GOAL, CHECK_IN, PLAN_WEEK, timestamp
 from bot.services.schedules import ScheduleInfo
 from bot.tree import handle_error
 from cogs._checks import caller_is_moderator, guild_id_of, require_moderator
+from cogs._plan_views import PlanWeekButton
 from cogs._publisher import DiscordPublisher
 from cogs.settings import missing_post_permissions
 from cogs.study_buttons import AddGoalButton, CheckInButton
@@ -275,7 +276,7 @@ class ScheduleCog(
 
 def study_view(buttons: tuple[str, ...], guild_id: int) -> discord.ui.View | None:
     """The persistent buttons a scheduled post carries (they work after a restart)."""
-    items = {ADD_GOAL: AddGoalButton, CHECK_IN: CheckInButton}
+    items = {ADD_GOAL: AddGoalButton, CHECK_IN: CheckInButton, PLAN_WEEK: PlanWeekButton}
     chosen = [items[name] for name in buttons if name in items]
     if not chosen:
         return None

@@ -13,6 +13,7 @@ from bot.charts import (
     render_group_chart,
     render_progress_chart,
 )
+from bot.plan_chart import PlanChartData, render_plan_chart
 
 HERE = Path(__file__).resolve().parent
 LAST_WEEK = date(2026, 11, 23)  # a Monday
@@ -68,10 +69,25 @@ def group_example() -> GroupChartData:
     )
 
 
+def plan_example() -> PlanChartData:
+    # The Meta Back-End pack started in September for the end of April, three courses done.
+    return PlanChartData(
+        name="Sam Rivera",
+        course="Meta Back-End Developer Professional Certificate",
+        start=date(2026, 9, 7),
+        target=date(2027, 4, 30),
+        today=date(2026, 12, 7),
+        total_hours=194.0,
+        finished=((date(2026, 10, 2), 18.0), (date(2026, 11, 6), 30.0), (date(2026, 11, 29), 16.0)),
+        projected=date(2027, 5, 24),
+    )
+
+
 def main() -> None:
     outputs = {
         HERE / "progress-chart.png": render_progress_chart(progress_example()),
         HERE / "summary-chart.png": render_group_chart(group_example()),
+        HERE / "plan-chart.png": render_plan_chart(plan_example()),
     }
     for path, png in outputs.items():
         path.write_bytes(png)

@@ -42,8 +42,18 @@ CONTRACT: dict[str, tuple[str, ...]] = {
     "me reminders": ("enabled",),
     "me data": (),
     "me forget": (),
+    "me away": ("weeks",),
+    "plan start": ("course", "target", "hours"),
+    "plan show": ("member",),
+    "plan done": ("module",),
+    "plan undo": ("module",),
+    "plan week": (),
+    "plan courses": (),
+    "plan import": ("file", "pack"),
+    "plan export": ("course",),
     "group overview": (),
     "group export": (),
+    "group plans": (),
 }
 
 # Top-level commands registered with default permission Manage Server.

@@ -233,22 +233,26 @@ def member_local_day(moment_utc: datetime, member_tz: tzinfo | None, guild_tz: t
     return moment_utc.astimezone(member_tz if member_tz is not None else guild_tz).date()
 
 
-def streak(check_in_week_keys: Iterable[date], current_week: StudyWeek) -> int:
+def streak(
+    check_in_week_keys: Iterable[date], current_week: StudyWeek, away: Iterable[date] = ()
+) -> int:
     """Consecutive study weeks with at least one check-in, ending this week or last week.
 
     A week without a check-in yet does not break the streak until it is over, so an empty current
-    week counts from last week. Keys may be any local date inside a week (duplicates are fine);
-    they are mapped to the current week start, so a change of week start keeps old check-ins
-    counting.
+    week counts from last week. Weeks the member was away (``away``, week keys) without a
+    check-in neither count nor break it. Keys may be any local date inside a week (duplicates are
+    fine); they are mapped to the current week start, so a change of week start keeps old
+    check-ins counting.
     """
     week_start = current_week.week_start
     weeks = {_week_start_date(key, week_start) for key in check_in_week_keys}
+    skipped = {_week_start_date(key, week_start) for key in away} - weeks
     cursor = current_week.key
     if cursor not in weeks:
         cursor -= _WEEK
     count = 0
-    while cursor in weeks:
-        count += 1
+    while cursor in weeks or cursor in skipped:
+        count += cursor in weeks
         cursor -= _WEEK
     return count
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.services.announcements import AnnouncementService
+from bot.services.away import AwayService
 from bot.services.checkins import CheckInService
 from bot.services.faq import FaqService
 from bot.services.goals import GoalsService
@@ -14,6 +15,7 @@ from bot.services.guild_settings import GuildSettingsService
 from bot.services.lifecycle import GuildLifecycleService
 from bot.services.member_data import MemberDataService
 from bot.services.member_preferences import MemberPreferencesService
+from bot.services.plans import PlanService
 from bot.services.progress import ProgressService
 from bot.services.reviews import ReviewService
 from bot.services.schedules import ScheduleService
@@ -46,3 +48,7 @@ class Services:
     faq: FaqService
     # /review: the peer-review exchange (submissions, pairing, follow-through).
     reviews: ReviewService
+    # /plan and /group plans: courses, members' plans, their pace and the week's share.
+    plans: PlanService
+    # /me away: time off that nudges, review pairing, streaks and plans work around.
+    away: AwayService

@@ -25,6 +25,7 @@ from db.repositories.summaries import StudySummaryRepository
 # Buttons a post can carry; the Discord side maps them to its persistent views.
 ADD_GOAL = "add-goal"
 CHECK_IN = "check-in"
+PLAN_WEEK = "plan-week"
 
 CHART_FILE = "summary.png"
 CHART_WEEKS = 8
@@ -101,6 +102,14 @@ PairingHook = Callable[[int, datetime], Awaitable[Pairing]]
 Counter = Callable[[int, datetime, datetime], Awaitable[int]]
 # (guild_id, user ids) → each member's pending reviews (short descriptions).
 PendingReviews = Callable[[int, Sequence[int]], Awaitable[dict[int, list[str]]]]
+# (guild_id, user ids) → a line per member for their nudge (e.g. how their plan is going).
+MemberNotes = Callable[[int, Sequence[int]], Awaitable[dict[int, str]]]
+# (guild_id, user ids) → the members among them who are away (they get no nudges).
+AwayMembers = Callable[[int, Sequence[int]], Awaitable[set[int]]]
+# (guild_id) → a figure for the weekly summary, or None to leave it out.
+Figure = Callable[[int], Awaitable[str | None]]
+# (guild_id) → whether the goal prompt offers *Plan my week*.
+PlanOffer = Callable[[int], Awaitable[bool]]
 
 
 async def _zero(_guild_id: int, _start: datetime, _end: datetime) -> int:
@@ -144,6 +153,10 @@ class AnnouncementService:
         self._goals = goals
         self._pairing: PairingHook = nothing_to_pair
         self._pending_reviews: PendingReviews | None = None
+        self._member_notes: MemberNotes | None = None
+        self._away: AwayMembers | None = None
+        self._plan_offer: PlanOffer | None = None
+        self.figures: dict[str, Figure] = {}
         self.counters: dict[str, Counter] = {
             "Reviews done": _zero,
             "FAQ questions answered": _zero,
@@ -161,6 +174,19 @@ class AnnouncementService:
 
     def register_pending_reviews(self, provider: PendingReviews) -> None:
         self._pending_reviews = provider
+
+    def register_member_notes(self, provider: MemberNotes) -> None:
+        self._member_notes = provider
+
+    def register_away(self, provider: AwayMembers) -> None:
+        self._away = provider
+
+    def register_figure(self, label: str, figure: Figure) -> None:
+        """A worded figure for the weekly summary, e.g. "On track with their plan"."""
+        self.figures[label] = figure
+
+    def register_plan_offer(self, offer: PlanOffer) -> None:
+        self._plan_offer = offer
 
     # -- posts -------------------------------------------------------------------------------
 
@@ -180,6 +206,8 @@ class AnnouncementService:
             post = self.reminder(schedule.message or "")
         elif schedule.kind == "goal-prompt":
             post = self.goal_prompt(week)
+            if self._plan_offer is not None and await self._plan_offer(schedule.guild_id):
+                post = with_plan_offer(post)
         elif schedule.kind == "checkin-prompt":
             post = self.checkin_prompt(week)
         elif schedule.kind == "weekly-summary":
@@ -267,6 +295,10 @@ class AnnouncementService:
                 )
             )
         fields += [Field(label, str(count)) for label, count in counts.items()]
+        for label, figure in self.figures.items():
+            worded = await figure(guild_id)
+            if worded is not None:
+                fields.append(Field(label, worded))
         return Post(
             card=Card(
                 title=f"{week.label()} in numbers",
@@ -305,8 +337,12 @@ class AnnouncementService:
         first, last = week.start_date, week.end_date
         done = await self._summaries.checked_in(guild_id, first, last, user_ids)
         waiting = [user_id for user_id in user_ids if user_id not in done]
+        if self._away is not None:
+            away = await self._away(guild_id, waiting)
+            waiting = [user_id for user_id in waiting if user_id not in away]
         goals = await self._summaries.open_goals(guild_id, first, last, waiting)
         reviews = await self._pending_reviews(guild_id, waiting) if self._pending_reviews else {}
+        notes = await self._member_notes(guild_id, waiting) if self._member_notes else {}
         texts = {}
         for user_id in waiting:
             lines = [
@@ -315,6 +351,8 @@ class AnnouncementService:
             ]
             lines += _listed("Your open goals", goals.get(user_id, []))
             lines += _listed("Reviews you owe", reviews.get(user_id, []))
+            if user_id in notes:
+                lines.append(f"\n{notes[user_id]}")
             where = f" or press **Check in** here: {prompt_link}" if prompt_link else ""
             lines.append(f"\nUse `/checkin` in the server{where}.")
             lines.append("-# You get these because you turned on `/me reminders`.")
@@ -344,6 +382,23 @@ class AnnouncementService:
         data = GroupChartData(group_name=group_name, weeks=tuple(weeks), hours_kind="total")
         # Rendering takes a while: keep it off the event loop.
         return await asyncio.to_thread(render_group_chart, data)
+
+
+def with_plan_offer(post: Post) -> Post:
+    """The goal prompt with a *Plan my week* button: one press adds the member's share of
+    their course plan for the week as goals."""
+    assert post.card is not None
+    card = Card(
+        post.card.title,
+        post.card.description
+        + "\n\nOn a course plan? **Plan my week** adds this week's share of it as goals.",
+        post.card.fields,
+        post.card.footer,
+        post.card.image,
+        post.card.colour,
+    )
+    return Post(post.content, card, (*post.buttons, PLAN_WEEK), post.files, post.role_ids,
+                post.user_ids)
 
 
 def _listed(title: str, items: Sequence[str]) -> list[str]:

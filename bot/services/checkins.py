@@ -8,6 +8,7 @@ the fields it gives replace the stored ones, the others are kept.
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -94,6 +95,14 @@ def parse_hours(text: str) -> float | None:
     return valid_hours(hours)
 
 
+# (guild_id, user_id, current week) → keys of weeks the member was away (they keep streaks).
+AwayWeeks = Callable[[int, int, StudyWeek], Awaitable[set[date]]]
+
+
+async def no_away_weeks(_guild_id: int, _user_id: int, _week: StudyWeek) -> set[date]:
+    return set()
+
+
 class CheckInService:
     def __init__(
         self,
@@ -104,6 +113,10 @@ class CheckInService:
         self._checkins = checkins
         self._settings = settings
         self._clock = clock
+        self._away_weeks: AwayWeeks = no_away_weeks
+
+    def register_away_weeks(self, provider: AwayWeeks) -> None:
+        self._away_weeks = provider
 
     async def record(
         self,
@@ -133,7 +146,8 @@ class CheckInService:
         week = calendar_week(recorded.calendar, now)
         weeks = [w for w in recorded.weeks if w.week_key <= week.end_date]
         hours = sum(w.hours for w in weeks if w.week_key >= week.key)
-        streak_weeks = streak([w.week_key for w in weeks], week)
+        away = await self._away_weeks(guild_id, user_id, week)
+        streak_weeks = streak([w.week_key for w in weeks], week, away)
         return CheckInResult(recorded.checkin, week, hours, streak_weeks)
 
     async def record_form(
@@ -161,4 +175,5 @@ class CheckInService:
     async def streak(self, guild_id: int, user_id: int) -> int:
         week = study_week(await self._settings.get(guild_id), self._clock.now())
         weeks = await self._checkins.weekly(guild_id, user_id, None, week.end_date)
-        return streak([w.week_key for w in weeks], week)
+        away = await self._away_weeks(guild_id, user_id, week)
+        return streak([w.week_key for w in weeks], week, away)

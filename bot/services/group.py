@@ -69,6 +69,8 @@ ReviewDebts = Callable[[int], Awaitable[Mapping[int, ReviewDebt]]]
 ReviewMembers = Callable[[int, int | None, int], Awaitable[Sequence[int]]]
 # guild → size of the moderators' FAQ queue.
 FaqQueueSize = Callable[[int], Awaitable[int]]
+# (guild_id) → members away right now (they are counted, not listed as drifting).
+AwayMembers = Callable[[int], Awaitable[set[int]]]
 # (guild, members, first week key or None, last day) → (member, week key) → reviews given and
 # received, week keys as the feature stores them (local start dates of study weeks).
 ReviewTallies = Callable[
@@ -97,6 +99,7 @@ class Overview:
     faq_queue: int | None
     drifting: tuple[Drifter, ...]
     left: int
+    away: int | None = None
 
     @property
     def checkin_rate(self) -> float | None:
@@ -120,6 +123,7 @@ class GroupService:
         self._review_tallies: ReviewTallies | None = None
         self._review_members: ReviewMembers | None = None
         self._faq_queue: FaqQueueSize | None = None
+        self._away: AwayMembers | None = None
 
     # -- providers ---------------------------------------------------------------------------
 
@@ -137,6 +141,9 @@ class GroupService:
     def register_faq_queue(self, provider: FaqQueueSize) -> None:
         self._faq_queue = provider
 
+    def register_away(self, provider: AwayMembers) -> None:
+        self._away = provider
+
     # -- overview ----------------------------------------------------------------------------
 
     async def current_week(self, guild_id: int) -> StudyWeek:
@@ -149,6 +156,7 @@ class GroupService:
         departed = await self._lifecycle.departed_members(guild_id)
         debts = await self._review_debts(guild_id) if self._review_debts else None
         faq_queue = await self._faq_queue(guild_id) if self._faq_queue else None
+        away = await self._away(guild_id) if self._away else None
 
         staying = {m.user_id: m for m in members if m.user_id not in departed}
         owing = debts or {}
@@ -158,7 +166,7 @@ class GroupService:
         ]
         # When each drifting member was last active: read for those few only, as it comes
         # from the rows themselves rather than the index the figures are read from.
-        drifters = [h for h in histories if drift_reasons(h)]
+        drifters = [h for h in histories if drift_reasons(h) and h.user_id not in (away or ())]
         last_changes = await self._group.last_changes(
             guild_id, [h.user_id for h in drifters], week_starts[-1], current.end_date
         )
@@ -176,6 +184,7 @@ class GroupService:
             faq_queue=faq_queue,
             drifting=tuple(drifting),
             left=len(departed),
+            away=len(away) if away is not None else None,
         )
 
     # -- export ------------------------------------------------------------------------------

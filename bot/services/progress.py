@@ -14,6 +14,7 @@ from bot.charts import ProgressChartData, WeekPoint, render_progress_chart
 from bot.clock import Clock
 from bot.domain.weeks import StudyWeek, streak, week_of
 from bot.errors import InvalidInput
+from bot.services.checkins import AwayWeeks, no_away_weeks
 from bot.services.goals import study_week
 from db.repositories.checkins import CheckInsRepository
 from db.repositories.goals import GoalsRepository
@@ -72,6 +73,11 @@ class ProgressService:
         self._checkins = checkins
         self._settings = settings
         self._clock = clock
+        self._away_weeks: AwayWeeks = no_away_weeks
+
+    def register_away_weeks(self, provider: AwayWeeks) -> None:
+        """Weeks a member was away keep their streak."""
+        self._away_weeks = provider
 
     async def progress(self, guild_id: int, user_id: int, weeks: int = WEEKS_DEFAULT) -> Progress:
         if not WEEKS_MIN <= weeks <= WEEKS_MAX:
@@ -119,7 +125,11 @@ class ProgressService:
                 for start in starts
             ),
             current_week=current,
-            streak=streak([w.week_key for w in all_checkin_weeks], current),
+            streak=streak(
+                [w.week_key for w in all_checkin_weeks],
+                current,
+                await self._away_weeks(guild_id, user_id, current),
+            ),
             last_check_in=last_at,
         )
 

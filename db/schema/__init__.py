@@ -6,7 +6,7 @@ both backends.
 
 from __future__ import annotations
 
-from db.schema import faq, goals, lifecycle, reviews, schedules
+from db.schema import faq, goals, lifecycle, plans, reviews, schedules
 from db.schema.base import metadata
 from db.schema.core import bot_state, guild_settings, member_preferences
 
@@ -18,6 +18,7 @@ __all__ = [
     "lifecycle",
     "member_preferences",
     "metadata",
+    "plans",
     "reviews",
     "schedules",
 ]

@@ -4,8 +4,8 @@
 member who is only ever named in hostile text). `invoke`
 fills every required option the test did not give with a valid sample of its type, so a
 table of commands can be driven without knowing each command. `SEEDS` create something for
-the id options (goals, schedules, FAQ entries and questions, submissions) when those
-commands exist.
+the id options (goals, schedules, FAQ entries and questions, submissions, course modules) when
+those commands exist.
 """
 
 from __future__ import annotations
@@ -217,6 +217,10 @@ SEEDS = (
         {"link": "https://github.com/example/other-app", "title": "{marker} other project"},
     ),
     Seed("review pair", "moderator", {}),
+    # A course, the member's plan through it and a finished module (the module options).
+    Seed("plan import", "moderator", {"pack": "meta-back-end"}),
+    Seed("plan start", "member", {"course": "meta-back-end", "hours": 6}),
+    Seed("plan done", "member", {}),
 )
 
 
