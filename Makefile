@@ -25,8 +25,8 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory lint
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot cogs db tests benchmarks
-	$(BIN)/mypy bot cogs db
+	$(BIN)/ruff check bot cogs db discord_emulator tests benchmarks
+	$(BIN)/mypy bot cogs db discord_emulator
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
