@@ -39,6 +39,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="validate the configuration and the database (connect, apply migrations) "
         "without contacting Discord, and print what was found",
     )
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="run the real bot against a local Discord emulator with a web page to use it "
+        "from (no token, no network)",
+    )
+    from bot.sandbox import add_arguments as add_sandbox_arguments
+
+    add_sandbox_arguments(sandbox)
     return parser.parse_args(argv)
 
 
@@ -98,6 +106,10 @@ async def run(settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.command == "sandbox":  # needs no .env: no token, its own database
+        from bot.sandbox import main as sandbox
+
+        return sandbox(args)
     load_dotenv(Path.cwd() / ".env")
     try:
         settings = Settings.from_env(os.environ)
