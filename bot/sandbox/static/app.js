@@ -28,6 +28,9 @@ async function api(path, body) {
 async function refresh() {
   const query = view.actingAs ? `?as=${view.actingAs}` : "";
   const state = await api(`/api/state${query}`);
+  const text = JSON.stringify(state);
+  if (text === view.lastText && view.channel) return; // nothing new: keep the page as it is
+  view.lastText = text;
   view.state = state;
   view.actingAs = state.as.id;
   if (!view.channel) view.channel = state.channels[0].id;
@@ -287,7 +290,8 @@ function showCommandSuggestions() {
   box.replaceChildren(el("h3", {}, "Commands"), ...matches.map((c) =>
     el("div", { class: "item", "data-command": c.name, onmousedown: (e) => { e.preventDefault(); chooseCommand(c); } },
       `/${c.name}`, el("small", {}, c.description))));
-  box.hidden = matches.length === 0;
+  if (!matches.length) box.append(el("div", { class: "used" }, `No command you can use starts with ${input.value}.`));
+  box.hidden = false;
 }
 
 function chooseCommand(command) {
@@ -332,7 +336,9 @@ function optionInput(option) {
         input.dataset.autocomplete = "true";
         input.addEventListener("input", () => autocompleteSoon(option, input));
         input.addEventListener("focus", () => autocompleteSoon(option, input));
-        input.addEventListener("blur", () => setTimeout(() => { if (view.focused === input) $("#choices").hidden = true; }, 150));
+        input.addEventListener("blur", () => setTimeout(() => {
+          if (view.focused === input && document.activeElement !== input) $("#choices").hidden = true;
+        }, 150));
       }
       return input;
     }
@@ -473,7 +479,9 @@ function wire() {
     showCommandSuggestions();
   });
   input.addEventListener("focus", showCommandSuggestions);
-  input.addEventListener("blur", () => setTimeout(() => { $("#command-suggestions").hidden = true; }, 150));
+  input.addEventListener("blur", () => setTimeout(() => {
+    if (document.activeElement !== input) $("#command-suggestions").hidden = true;
+  }, 150));
   input.addEventListener("keydown", (event) => {
     if (event.key === "Tab" && !view.command) {
       const first = commandMatches(input.value)[0];
