@@ -28,6 +28,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check bot cogs db discord_emulator tests benchmarks
 	$(BIN)/mypy bot cogs db discord_emulator
 
+# See it before you invite it: the real bot on a local Discord, with a web page to use it.
+.PHONY: sandbox
+sandbox: $(STAMP)
+	$(BIN)/python -m bot sandbox
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 

@@ -115,8 +115,13 @@ class Page:
 
     def fill(self, option: str, value: str) -> None:
         field = self.one(f'#options [data-option="{option}"]')
-        if field.tag_name == "select":
-            Select(field).select_by_value(value)
+        if field.tag_name == "select":  # by value, or by what it shows ("#announcements")
+            select = Select(field)
+            values = [o.get_attribute("value") for o in select.options]
+            if value in values:
+                select.select_by_value(value)
+            else:
+                select.select_by_visible_text(value)
         else:
             field.clear()
             field.send_keys(value)

@@ -37,6 +37,11 @@ def shot(page: Page, artefacts: Path, request: pytest.FixtureRequest) -> Iterato
     page.screenshot(artefacts / f"{request.node.name}.png")
 
 
+def no_error(page: Page) -> None:
+    notice = page.one("#notice")
+    assert notice.get_attribute("hidden") is not None, notice.text
+
+
 def test_the_page_shows_the_server_and_an_unticked_checklist(page: Page, shot: None) -> None:
     channels = [text.split("\n")[0] for text in page.texts("#channels li")]
     assert channels == ["# general", "# announcements", "# check-ins", "# reviews", "# faq"]
@@ -53,16 +58,12 @@ def test_the_page_shows_the_server_and_an_unticked_checklist(page: Page, shot: N
 
 def test_the_moderator_sets_the_announcements_channel(page: Page, shot: None) -> None:
     page.act_as("Mia")
-    page.run("settings channel", purpose="announcements")
-    page.fill("channel", next(
-        str(o.get_attribute("value")) for o in page.css('#options [data-option="channel"] option')
-        if o.text == "#announcements"
-    ))  # fmt: skip
-    page.send()
+    page.run("settings channel", purpose="announcements", channel="#announcements")
     reply = page.message("Announcements will be posted in")
     assert "Only you can see this" in reply and "weekly rhythm" in reply
     page.wait_ticked("announcements")
     page.until(lambda: "next: goal-prompt" in page.texts("#clock-next")[0], "the next post")
+    no_error(page)
 
 
 def test_a_member_adds_a_goal_through_the_command_box(page: Page, shot: None) -> None:
@@ -87,6 +88,7 @@ def test_a_member_adds_a_goal_through_the_command_box(page: Page, shot: None) ->
     )
     page.act_as("Sam")
     page.message("Added to your goals")
+    no_error(page)
 
 
 def test_autocomplete_shows_the_bots_choices_as_you_type(
@@ -101,6 +103,7 @@ def test_autocomplete_shows_the_bots_choices_as_you_type(
     choices[0].click()
     page.send()
     page.message("Done: Read chapter 2")
+    no_error(page)
 
 
 def test_the_checkin_modal_is_rendered_and_submitted(page: Page, shot: None) -> None:
@@ -113,6 +116,7 @@ def test_the_checkin_modal_is_rendered_and_submitted(page: Page, shot: None) -> 
     reply = page.message("Checked in for")
     assert "streak" in reply and "Only you can see this" in reply
     page.wait_ticked("checkin")
+    no_error(page)
 
 
 def test_helpful_on_an_faq_answer(page: Page, shot: None) -> None:
@@ -124,6 +128,7 @@ def test_helpful_on_an_faq_answer(page: Page, shot: None) -> None:
     page.press("Not helpful", "Helpful")
     page.message("Glad it helped!")
     page.wait_ticked("faq")
+    no_error(page)
 
 
 def test_jumping_the_clock_posts_the_summary_with_its_chart(page: Page, shot: None) -> None:
@@ -137,6 +142,7 @@ def test_jumping_the_clock_posts_the_summary_with_its_chart(page: Page, shot: No
     assert page.chart_width("in numbers") > 200
     page.wait_ticked("summary")
     assert all(page.ticked(k) for k in ("announcements", "goal", "checkin", "faq", "summary"))
+    no_error(page)
 
 
 def test_nothing_the_bot_sent_would_be_refused_by_discord(sandbox: Sandbox) -> None:
