@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -248,3 +251,58 @@ async def test_changes_are_pushed_over_the_websocket(sandbox: Sandbox) -> None:
         )
         changed = await ws.receive_json(timeout=10)
         assert changed["type"] == "changed" and changed["generation"] > hello["generation"]
+
+
+def wait_for(check: Any, what: str, tries: int = 100) -> Any:
+    """Poll the sandbox (a separate process) until `check()` returns something."""
+    for _ in range(tries):
+        found = check()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_dm_from_the_bot_is_shown_to_its_recipient_only(sandbox: Sandbox) -> None:
+    state = sandbox.state()
+    lin, ada = by_name(state, "Lin"), by_name(state, "Ada")
+    command(sandbox, "Lin", "me reminders", enabled="true")
+    command(sandbox, "Lin", "faq ask", "faq", question="Can I bring my cat to the study call?")
+    choices = sandbox.post(
+        "/api/autocomplete",
+        {"as": by_name(state, "Mia"), "command": "faq answer", "option": "item", "typed": "cat"},
+    )["choices"]
+    assert len(choices) == 1
+    command(sandbox, "Mia", "faq answer", item=str(choices[0]["value"]), answer="Cats welcome.")
+
+    def dms() -> list[Any]:
+        return [m for m in sandbox.state(lin)["messages"] if m["dm"]]
+
+    (dm,) = wait_for(dms, "Lin's DM")
+    assert "Cats welcome." in json.dumps(dm)
+    assert dm["channel_id"] == sandbox.state(lin)["dm_channel"]
+    assert not [m for m in sandbox.state(ada)["messages"] if m["dm"]]
+
+
+def test_attachments_go_both_ways(sandbox: Sandbox) -> None:
+    state = sandbox.state()
+    command(sandbox, "Mia", "faq export", "faq")
+    mia = sandbox.state()
+    exported = next(
+        a for m in mia["messages"] for a in m["attachments"] if a["filename"] == "faq.json"
+    )
+    with urllib.request.urlopen(sandbox.url.rstrip("/") + exported["url"]) as response:
+        body = json.load(response)
+    assert body["version"] == 1 and body["entries"]
+    body["entries"] = [
+        {"question": "Where do we meet on Fridays?", "answer": "In the voice channel, 18:00."}
+    ]
+    upload = {"filename": "more.json", "data": base64.b64encode(json.dumps(body).encode()).decode()}
+    command(sandbox, "Mia", "faq import", "faq", file=upload)
+    ada = by_name(state, "Ada")
+    command(sandbox, "Ada", "faq ask", "faq", question="Where do we meet on Fridays?")
+    answer = wait_for(
+        lambda: [m for m in sandbox.state(ada)["messages"] if "18:00" in json.dumps(m["embeds"])],
+        "the imported answer",
+    )
+    assert not answer[0]["ephemeral"]
