@@ -114,21 +114,26 @@ class Control:
         raise ValueError(f"unknown operation {op!r}")
 
     async def serve(self, url: str) -> None:
-        """Stay connected to the sandbox and answer its requests until the bot stops."""
+        """Answer the sandbox's requests until it goes away (then the bot stops too)."""
         await self.bot.wait_until_ready()
-        async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
-            await ws.send_json({"op": "hello", "now": self.clock.now().isoformat()})
-            async for message in ws:
-                if message.type != aiohttp.WSMsgType.TEXT:
-                    break
-                request = message.json()
-                try:
-                    answer = await self.handle(request)
-                except Exception as exc:  # the page shows it; the bot keeps running
-                    log.exception("sandbox control request failed")
-                    answer = {"error": str(exc)}
-                answer.update(id=request.get("id"), now=self.clock.now().isoformat())
-                await ws.send_json(answer)
+        try:
+            async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
+                await ws.send_json({"op": "hello", "now": self.clock.now().isoformat()})
+                async for message in ws:
+                    if message.type != aiohttp.WSMsgType.TEXT:
+                        break
+                    await ws.send_json(await self.answer(message.json()))
+        except aiohttp.ClientError:
+            log.warning("cannot reach the sandbox's control socket")
+
+    async def answer(self, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            answer = await self.handle(request)
+        except Exception as exc:  # the page shows it; the bot keeps running
+            log.exception("sandbox control request failed")
+            answer = {"error": str(exc)}
+        answer.update(id=request.get("id"), now=self.clock.now().isoformat())
+        return answer
 
 
 async def run(settings: Settings, control_url: str) -> int:
@@ -140,6 +145,13 @@ async def run(settings: Settings, control_url: str) -> int:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, lambda: stopping.append(loop.create_task(bot.close())))
     control = asyncio.create_task(Control(bot, clock).serve(control_url), name="sandbox-control")
+
+    def sandbox_gone(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and not bot.is_closed():
+            log.info("the sandbox went away; stopping")
+            stopping.append(loop.create_task(bot.close()))
+
+    control.add_done_callback(sandbox_gone)
     try:
         await bot.start(settings.token)
     finally:

@@ -144,6 +144,8 @@ async def serve(args: argparse.Namespace, database: str) -> int:
             "bot.sandbox.bot_process",
             env=bot_environment(demo, server, database),
             stdin=asyncio.subprocess.DEVNULL,
+            # Ctrl-C reaches only this process, which then stops the bot in order.
+            start_new_session=True,
         )
         say("starting the bot against the local Discord emulator …")
         ready = asyncio.ensure_future(

@@ -169,11 +169,27 @@ def visible_to(message: PostedMessage, user_id: int, dm: Channel | None) -> bool
     return str((meta.get("user") or {}).get("id")) == str(user_id)
 
 
+def command_used(emu: Emulator, meta: Json) -> str | None:
+    """The full name ("faq ask") of the command a reply answers, as Discord's client shows it."""
+    name = meta.get("name")
+    if not name:
+        return None
+    interaction_id = str(meta.get("id", ""))
+    result = emu.interactions.by_id.get(int(interaction_id)) if interaction_id.isdecimal() else None
+    words = [str(name)]
+    options = ((result.payload.get("data") or {}).get("options") or []) if result else []
+    while options and options[0].get("type") in (SUB_COMMAND, SUB_COMMAND_GROUP):
+        words.append(str(options[0]["name"]))
+        options = options[0].get("options") or []
+    return " ".join(words)
+
+
 def message_json(emu: Emulator, message: PostedMessage) -> Json:
     author = emu.world.users.get(message.author_id)
     meta = message.interaction_metadata or {}
     user_id = str((meta.get("user") or {}).get("id", ""))
     user = emu.world.users.get(int(user_id)) if user_id.isdecimal() else None
+    used = command_used(emu, meta)
     return {
         "id": str(message.id),
         "channel_id": str(message.channel_id),
@@ -200,11 +216,7 @@ def message_json(emu: Emulator, message: PostedMessage) -> Json:
         "loading": message.loading,
         "edited": message.edited_at is not None,
         "created_at": message.created_at.isoformat(),
-        "interaction": (
-            {"name": meta.get("name"), "user": user.name if user else None}
-            if meta.get("name")
-            else None
-        ),
+        "interaction": {"name": used, "user": user.name if user else None} if used else None,
     }
 
 

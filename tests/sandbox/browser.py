@@ -88,12 +88,15 @@ class Page:
         self.until(lambda: picker.first_selected_option.text.startswith(name), f"acting as {name}")
 
     def channel(self, name: str) -> None:
-        for item in self.css("#channels li, #dms li"):
-            if item.text.split("\n")[0].lstrip("#@ ").strip() == name:
-                item.click()
-                self.until(lambda: name in self.one("#channel-title").text, f"#{name}")
-                return
-        raise LookupError(name)
+        def clicked() -> bool:  # the list is redrawn as messages arrive: find it afresh
+            for item in self.css("#channels li, #dms li"):
+                if item.text.split("\n")[0].lstrip("#@ ").strip() == name:
+                    item.click()
+                    return True
+            return False
+
+        self.until(clicked, f"the channel {name!r} in the list")
+        self.until(lambda: name in self.one("#channel-title").text, f"#{name}")
 
     # -- the command box ----------------------------------------------------------------------
     def type_command(self, typed: str) -> list[str]:

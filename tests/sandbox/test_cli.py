@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +94,36 @@ def test_the_demo_server_and_the_bot_environment() -> None:
     assert len(names) == len(set(names)) == 15 + 3  # plus the moderator, the owner, the bot
     assert set(demo.channels) == {"general", "announcements", "check-ins", "reviews", "faq"}
     assert "DISCORD_TOKEN" not in PASSED_ON and "DATABASE_URL" not in PASSED_ON
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
+def test_the_bot_stops_when_the_sandbox_is_killed() -> None:
+    with sandbox_process("--members", "1", timeout=60) as sandbox:
+        (bot_pid,) = children_of(sandbox.process.pid)
+        assert alive(bot_pid)
+        sandbox.process.kill()  # no chance to clean up: the bot notices the socket closing
+        sandbox.process.wait()
+        for _ in range(300):
+            if not alive(bot_pid):
+                break
+            time.sleep(0.1)
+        assert not alive(bot_pid)

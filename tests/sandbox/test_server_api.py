@@ -90,7 +90,7 @@ def test_an_ephemeral_reply_is_seen_only_by_whoever_ran_the_command(sandbox: San
     sam = sandbox.state(by_name(state, "Sam"))
     ada = sandbox.state(by_name(state, "Ada"))
     (reply,) = [m for m in sam["messages"] if "Read chapter 2 ✨" in m["content"]]
-    assert reply["ephemeral"] and reply["interaction"] == {"name": "goal", "user": "Sam"}
+    assert reply["ephemeral"] and reply["interaction"] == {"name": "goal add", "user": "Sam"}
     assert not any("Read chapter 2" in t for t in texts(ada))
     assert sam["checklist"][1] == {**sam["checklist"][1], "key": "goal", "done": True}
 
@@ -169,7 +169,7 @@ def test_helpful_on_an_faq_answer(sandbox: Sandbox) -> None:
     command(sandbox, "Ada", "faq ask", "faq", question="How long does the certificate take?")
     ada = sandbox.state(by_name(state, "Ada"))
     answer = next(m for m in ada["messages"] if m["interaction"] and not m["ephemeral"])
-    assert answer["interaction"]["name"] == "faq"
+    assert answer["interaction"]["name"] == "faq ask"
     buttons = [c for row in answer["components"] for c in row["components"]]
     helpful = next(b for b in buttons if b.get("label") == "Helpful")
     assert sandbox.post(
