@@ -1,4 +1,4 @@
-"""One headless Chromium per test session, shared by the browser tests (it is slow to start)."""
+"""One headless Chromium per test run, shared by the browser tests (it is slow to start)."""
 
 from __future__ import annotations
 
