@@ -39,8 +39,13 @@ test: $(DEV)
 	$(MAKE) --no-print-directory lint
 
 lint: $(DEV)
-	$(BIN)/ruff check bot cogs db tests benchmarks
-	$(BIN)/mypy bot cogs db
+	$(BIN)/ruff check bot cogs db discord_emulator tests benchmarks
+	$(BIN)/mypy bot cogs db discord_emulator
+
+# See it before you invite it: the real bot on a local Discord, with a web page to use it.
+.PHONY: sandbox
+sandbox: $(STAMP)
+	$(BIN)/python -m bot sandbox
 
 bench: $(DEV)
 	$(BIN)/python -m benchmarks

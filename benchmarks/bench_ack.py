@@ -21,7 +21,7 @@ from typing import Any
 from benchmarks.botproc import sample_lag
 from benchmarks.framework import Result
 from benchmarks.support import bot_process, frozen_heap, scratch, summary
-from tests.emulator import MANAGE_GUILD, Emulator, InteractionNotAcknowledged, Member
+from discord_emulator import MANAGE_GUILD, Emulator, InteractionNotAcknowledged, Member
 
 CONCURRENT = 50
 # Each concurrent member stands for this many guild members in turn, so nobody reaches the

@@ -14,7 +14,7 @@ import asyncio
 
 from benchmarks.framework import Result
 from benchmarks.support import bot_process, rss_mb, scratch
-from tests.emulator import Emulator
+from discord_emulator import Emulator
 
 MEMBERS = 50
 SETTLE = 1.0  # seconds RSS must hold still (within STILL_MB) after READY

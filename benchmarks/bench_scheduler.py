@@ -23,7 +23,7 @@ from pathlib import Path
 
 from benchmarks.framework import Result, median, percentile
 from benchmarks.support import bot_process, migrated, scratch
-from tests.emulator import Emulator
+from discord_emulator import Emulator
 
 CHANNELS = 50
 PER_CHANNEL = (5, 5.0)  # messages per seconds, per channel

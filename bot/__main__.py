@@ -55,6 +55,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "(for PostgreSQL use pg_dump)",
     )
     backup.add_argument("path", metavar="PATH", type=Path, help="the file to write")
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="run the real bot against a local Discord emulator with a web page to use it "
+        "from (no token, no network)",
+    )
+    from bot.sandbox import add_arguments as add_sandbox_arguments
+
+    add_sandbox_arguments(sandbox)
     return parser.parse_args(argv)
 
 
@@ -154,6 +162,10 @@ async def run(settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.command == "sandbox":  # needs no .env: no token, its own database
+        from bot.sandbox import main as sandbox
+
+        return sandbox(args)
     env_file = Path.cwd() / ".env"
     load_dotenv(env_file)
     try:

@@ -22,7 +22,7 @@ from bot.bot import CohortBot
 from bot.clock import Clock, FrozenClock
 from bot.config import Settings
 from bot.scheduler import Scheduler
-from tests.emulator import (
+from discord_emulator import (
     MANAGE_GUILD,
     Channel,
     Emulator,

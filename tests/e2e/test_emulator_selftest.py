@@ -23,7 +23,7 @@ from discord import app_commands
 from discord.ext import commands
 from discord.http import MultipartParameters, Route
 
-from tests.emulator import (
+from discord_emulator import (
     MANAGE_GUILD,
     VIEW_CHANNEL,
     Channel,
@@ -37,9 +37,9 @@ from tests.emulator import (
     compute_pings,
     run_client,
 )
-from tests.emulator.discord_openapi import SCHEMAS_FILE
-from tests.emulator.permissions import READ_MESSAGE_HISTORY, SEND_MESSAGES_IN_THREADS
-from tests.emulator.routes import SERVED_ROUTES
+from discord_emulator.discord_openapi import SCHEMAS_FILE
+from discord_emulator.permissions import READ_MESSAGE_HISTORY, SEND_MESSAGES_IN_THREADS
+from discord_emulator.routes import SERVED_ROUTES
 
 pytestmark = pytest.mark.e2e
 
@@ -757,7 +757,7 @@ async def test_vendored_schemas_match_the_spec_and_cover_served_routes() -> None
     assert covered <= body_routes and "POST /channels/{channel_id}/messages" in covered
     if SPEC_DIR is None or not (SPEC_DIR / "openapi.json").exists():
         pytest.skip("set DISCORD_API_SPEC_DIR to compare against the upstream spec")
-    from tests.emulator.discord_openapi.extract import extract
+    from discord_emulator.discord_openapi.extract import extract
 
     spec = json.loads((SPEC_DIR / "openapi.json").read_text())
     source = (SPEC_DIR / "SOURCE").read_text().strip()

@@ -9,8 +9,8 @@ import re
 import pytest
 
 from bot.services.faq import IMPORT_MAX_BYTES
+from discord_emulator import InteractionResult, Member, Upload, permissions
 from tests.e2e.conftest import StudyGroup, refused
-from tests.emulator import InteractionResult, Member, Upload, permissions
 
 pytestmark = pytest.mark.e2e
 

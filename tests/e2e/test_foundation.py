@@ -1,6 +1,6 @@
 """Start-up, command sync, /settings, /me, permissions and the error handler, end to end.
 
-Every test drives the real bot through the local Discord emulator (see tests/emulator/README.md)
+Every test drives the real bot through the local Discord emulator (see discord_emulator/README.md)
 and ends with two checks on everything the bot sent: no unknown route, nobody pinged.
 """
 
@@ -21,9 +21,7 @@ import discord
 import pytest
 
 from cogs.settings import POSTING_PERMISSIONS
-from tests.contract import CONTRACT, MODERATOR_GROUPS
-from tests.e2e.conftest import StudyGroup, refused
-from tests.emulator import (
+from discord_emulator import (
     ATTACH_FILES,
     MANAGE_GUILD,
     SEND_MESSAGES,
@@ -33,7 +31,9 @@ from tests.emulator import (
     Member,
     gateway,
 )
-from tests.emulator.permissions import USE_APPLICATION_COMMANDS
+from discord_emulator.permissions import USE_APPLICATION_COMMANDS
+from tests.contract import CONTRACT, MODERATOR_GROUPS
+from tests.e2e.conftest import StudyGroup, refused
 
 pytestmark = pytest.mark.e2e
 

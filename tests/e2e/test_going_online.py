@@ -17,9 +17,9 @@ import pytest
 from bot.app import create_bot
 from bot.clock import FrozenClock
 from bot.config import Settings
+from discord_emulator import Emulator, run_client
 from tests.conftest import TOKEN
 from tests.e2e.conftest import NOW
-from tests.emulator import Emulator, run_client
 from tests.hardening.process import unused_port
 from tests.hardening.test_least_permissions import documented_permissions
 

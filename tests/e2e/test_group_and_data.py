@@ -19,9 +19,9 @@ from bot.services.lifecycle import GUILD_LEFT_REASON
 from db.repositories.member_records import FORMER_MEMBER
 from db.repositories.nudges import NudgeRepository
 from db.schema.reviews import review_assignments
+from discord_emulator import CommandUnavailable, InteractionResult, Member, PostedMessage
+from discord_emulator import interactions as emulator_interactions
 from tests.e2e.conftest import NOW, StudyGroup, refused
-from tests.emulator import CommandUnavailable, InteractionResult, Member, PostedMessage
-from tests.emulator import interactions as emulator_interactions
 from tests.seeding import checkin_row, goal_row, insert_rows
 
 pytestmark = pytest.mark.e2e

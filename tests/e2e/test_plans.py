@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain.courses import IMPORT_MAX_BYTES
+from discord_emulator import InteractionResult, Member, PostedMessage, Upload
+from discord_emulator.interactions import EPHEMERAL, CommandUnavailable
 from tests.e2e.conftest import StudyGroup, refused
-from tests.emulator import InteractionResult, Member, PostedMessage, Upload
-from tests.emulator.interactions import EPHEMERAL, CommandUnavailable
 
 pytestmark = pytest.mark.e2e
 

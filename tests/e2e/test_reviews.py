@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from bot.clock import FrozenClock
 from db.schema.reviews import review_submissions
+from discord_emulator import Channel, CommandUnavailable, Member, PostedMessage
 from tests.e2e.conftest import StudyGroup, refused, study_group
-from tests.emulator import Channel, CommandUnavailable, Member, PostedMessage
 
 pytestmark = pytest.mark.e2e
 

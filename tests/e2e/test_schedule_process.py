@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.emulator import MANAGE_GUILD, Emulator
+from discord_emulator import MANAGE_GUILD, Emulator
 
 ROOT = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = 3

@@ -13,8 +13,8 @@ from bot.services.occurrences import LEASE, nonce_for
 from bot.services.schedules import MAX_SCHEDULES_PER_GUILD
 from cogs._publisher import DiscordPublisher
 from db.repositories.occurrences import OccurrenceRepository
+from discord_emulator import MANAGE_GUILD, SEND_MESSAGES, CommandUnavailable, permissions
 from tests.e2e.conftest import StudyGroup, study_group
-from tests.emulator import MANAGE_GUILD, SEND_MESSAGES, CommandUnavailable, permissions
 
 pytestmark = pytest.mark.e2e
 

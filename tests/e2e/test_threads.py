@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from discord_emulator import Channel, CommandUnavailable, permissions
 from tests.e2e.conftest import StudyGroup
 from tests.e2e.test_faq import COST_Q, add_cost, answer, only_item
-from tests.emulator import Channel, CommandUnavailable, permissions
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tests.emulator import Emulator
+from discord_emulator import Emulator
 
 ROOT = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = 3

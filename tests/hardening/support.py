@@ -19,8 +19,8 @@ import pytest
 
 import bot.app
 from bot.scheduler import Scheduler
+from discord_emulator import Emulator, PostedMessage
 from tests.contract import CONTRACT, MODERATOR_GROUPS
-from tests.emulator import Emulator, PostedMessage
 
 Json = dict[str, Any]
 

@@ -21,7 +21,7 @@ from bot.clock import FrozenClock
 from bot.services.guild_settings import GuildSettingsService
 from db.engine import Database
 from db.repositories.guild_settings import GuildSettingsRepository
-from tests.emulator import MANAGE_GUILD, Channel, Emulator, InteractionResult
+from discord_emulator import MANAGE_GUILD, Channel, Emulator, InteractionResult
 from tests.hardening.process import bot_process, query
 from tests.hardening.support import integrity
 

@@ -18,9 +18,9 @@ from sqlalchemy import event
 
 from bot.errors import Busy
 from db.engine import Database
+from discord_emulator import InteractionResult
 from tests.conftest import TOKEN
 from tests.e2e.conftest import StudyGroup
-from tests.emulator import InteractionResult
 from tests.hardening.process import ROOT, bot_environment, query, unused_port
 from tests.hardening.support import INCIDENT, integrity, loop_lag, rows_of, sqlite_path
 from tests.hardening.tour import answer_text

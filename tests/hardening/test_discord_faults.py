@@ -18,8 +18,8 @@ import pytest
 
 from bot.scheduler import FireResult
 from db.repositories.occurrences import OccurrenceRepository
+from discord_emulator import Channel, InteractionResult
 from tests.e2e.conftest import StudyGroup
-from tests.emulator import Channel, InteractionResult
 from tests.hardening.support import assert_no_ping_escaped, compress_discord_backoff
 
 pytestmark = pytest.mark.e2e

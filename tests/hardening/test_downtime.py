@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 import pytest
 
 from db.repositories.occurrences import Occurrence, OccurrenceRepository
+from discord_emulator import run_client
 from tests.e2e.conftest import StudyGroup, start_bot
-from tests.emulator import run_client
 
 pytestmark = pytest.mark.e2e
 

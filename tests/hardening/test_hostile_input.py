@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from discord_emulator import CommandUnavailable, InteractionResult, Upload
 from tests.e2e.conftest import StudyGroup
-from tests.emulator import CommandUnavailable, InteractionResult, Upload
 from tests.hardening.support import (
     ATTACHMENT,
     INCIDENT,

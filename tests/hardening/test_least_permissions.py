@@ -13,8 +13,7 @@ import pytest
 from bot.app import create_bot
 from bot.clock import FrozenClock
 from bot.config import Settings
-from tests.e2e.conftest import NOW
-from tests.emulator import (
+from discord_emulator import (
     ATTACH_FILES,
     EMBED_LINKS,
     MANAGE_GUILD,
@@ -23,11 +22,12 @@ from tests.emulator import (
     Emulator,
     run_client,
 )
-from tests.emulator.permissions import (
+from discord_emulator.permissions import (
     READ_MESSAGE_HISTORY,
     SEND_MESSAGES_IN_THREADS,
     USE_APPLICATION_COMMANDS,
 )
+from tests.e2e.conftest import NOW
 from tests.hardening.support import changed_tables, rows_of
 
 pytestmark = pytest.mark.e2e

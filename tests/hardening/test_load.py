@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from discord_emulator import InteractionResult, Member
 from tests.e2e.conftest import StudyGroup
-from tests.emulator import InteractionResult, Member
 from tests.hardening.process import query
 from tests.hardening.support import INCIDENT, assert_no_ping_escaped, leaves, sqlite_path
 

@@ -14,9 +14,9 @@ import re
 
 import pytest
 
+from discord_emulator import MANAGE_GUILD, CommandUnavailable, InteractionResult, PostedMessage
 from tests.contract import CONTRACT, MODERATOR_GROUPS
 from tests.e2e.conftest import StudyGroup
-from tests.emulator import MANAGE_GUILD, CommandUnavailable, InteractionResult, PostedMessage
 from tests.hardening.support import (
     INCIDENT,
     INTEGER,

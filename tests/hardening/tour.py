@@ -15,8 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tests.e2e.conftest import StudyGroup
-from tests.emulator import (
+from discord_emulator import (
     MANAGE_GUILD,
     Channel,
     Emulator,
@@ -27,6 +26,7 @@ from tests.emulator import (
     Role,
     Upload,
 )
+from tests.e2e.conftest import StudyGroup
 from tests.hardening.support import (
     ATTACHMENT,
     BOOLEAN,

@@ -1,13 +1,13 @@
 """Vendor the request-body schemas of the routes the emulator serves from Discord's OpenAPI spec.
 
-Regenerate (from the repository root) after updating the spec or `tests/emulator/routes.py`:
+Regenerate (from the repository root) after updating the spec or `discord_emulator/routes.py`:
 
-    .venv/bin/python -m tests.emulator.discord_openapi.extract /path/to/discord-api-spec
+    .venv/bin/python -m discord_emulator.discord_openapi.extract /path/to/discord-api-spec
 
 `/path/to/discord-api-spec` holds `openapi.json`, `LICENSE` and `SOURCE` (the upstream commit).
 The output keeps only what validation needs: for each served route with a request body, its
 schema per content type, plus the transitive closure of `#/components/schemas/*` it references.
-Schemas are copied verbatim; spec quirks are handled at load time in `tests/emulator/schema.py`.
+Schemas are copied verbatim; spec quirks are handled at load time in `discord_emulator/schema.py`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from tests.emulator.discord_openapi import HERE, SCHEMAS_FILE
-from tests.emulator.routes import SERVED_ROUTES
+from discord_emulator.discord_openapi import HERE, SCHEMAS_FILE
+from discord_emulator.routes import SERVED_ROUTES
 
 log = logging.getLogger(__name__)
 

@@ -51,7 +51,7 @@ CONTENT_LIMIT = 2000
 EMBED_TOTAL_LIMIT = 6000
 MENTIONS_LIMIT = 100  # users, and roles, in allowed_mentions
 #: Where messages can be posted (not in forums or categories themselves).
-TEXT_LIKE = (GUILD_TEXT, DM, GUILD_VOICE, GUILD_ANNOUNCEMENT)
+TEXT_LIKE: tuple[int, ...] = (GUILD_TEXT, DM, GUILD_VOICE, GUILD_ANNOUNCEMENT)
 TEXT_LIKE += (ANNOUNCEMENT_THREAD, PUBLIC_THREAD, PRIVATE_THREAD)
 UPLOAD_LIMIT = 10 * 1024 * 1024
 NONCE_WINDOW = timedelta(minutes=5)
