@@ -32,6 +32,9 @@ from cogs.study_buttons import plural
 
 log = logging.getLogger(__name__)
 
+#: How long /faq ask may think before it acknowledges the interaction (and answers later).
+ASK_ACK_WITHIN = 0.6
+
 PACK_CHOICES = [
     app_commands.Choice(name="Meta Back-End Developer certificate", value="meta-back-end")
 ]
@@ -100,12 +103,18 @@ class FaqCog(
     async def ask(
         self, interaction: discord.Interaction[CohortBot], question: app_commands.Range[str, 3, 300]
     ) -> None:
-        guild_id = guild_id_of(interaction)
-        # A cold index (just after a start) takes a moment to build: acknowledge first.
-        deferred = not self.faq.ready(guild_id)
+        asking = asyncio.ensure_future(
+            self.faq.ask(
+                guild_id_of(interaction), interaction.user.id, question, interaction.channel_id
+            )
+        )
+        # Usually answered in milliseconds; a cold index (just after a start) takes longer to
+        # build, and Discord wants an acknowledgement within 3 seconds.
+        done, _ = await asyncio.wait({asking}, timeout=ASK_ACK_WITHIN)
+        deferred = not done
         if deferred:
             await interaction.response.defer(thinking=True)
-        result = await self.faq.ask(guild_id, interaction.user.id, question, interaction.channel_id)
+        result = await asking
         if isinstance(result, Answer):
             embed = answer_embed(result.entry, result.related, clean_text(question))
             view = vote_view(result.entry.id, interaction.user.id)

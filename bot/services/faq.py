@@ -585,9 +585,11 @@ class FaqService:
             )
 
     async def _put(self, guild_id: int, *entries: FaqEntry) -> None:
-        """Apply changed entries to a built index (the caller holds the guild's lock)."""
+        """Apply changed entries to the guild's index, or build it if it isn't yet (the caller
+        holds the guild's lock)."""
         cached = self._cache.get(guild_id)
         if cached is None:
+            await self._rebuild(guild_id)
             return
         vectors: dict[int, DocVectors] = {}
         embedder = self._embedder
