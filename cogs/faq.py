@@ -33,7 +33,7 @@ from cogs.study_buttons import plural
 log = logging.getLogger(__name__)
 
 #: How long /faq ask may think before it acknowledges the interaction (and answers later).
-ASK_ACK_WITHIN = 0.6
+ASK_ACK_WITHIN = 0.4
 
 PACK_CHOICES = [
     app_commands.Choice(name="Meta Back-End Developer certificate", value="meta-back-end")

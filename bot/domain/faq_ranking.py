@@ -18,25 +18,29 @@ Lexical path (always on)
       (an answer-only match could score at most ``W_ANSWER``, below every threshold, so it is
       not scored).
 
-Semantic path (optional, ``semantic`` extra)
-    With an :class:`Embedder` (see :func:`load_default_embedder`), the score becomes
-    ``LEXICAL_SHARE * lexical + (1 - LEXICAL_SHARE) * semantic``, where semantic is the cosine
-    similarity of sentence embeddings (best title passage, plus the answer at
-    ``W_ANSWER_SEMANTIC``).
+Semantic path (with an :class:`Embedder`, by default; see :mod:`bot.domain.faq_embedding`)
+    Each entry's title passages and the opening of its answer are embedded (:func:`embed_docs`,
+    safe in a worker thread); an entry's similarity to a query is
+    ``W_TITLE_SEMANTIC * best title cosine + W_CENTROID_SEMANTIC * cosine to the centroid of
+    its titles + W_ANSWER_SEMANTIC * answer cosine``, and its score
+    ``LEXICAL_SHARE * lexical + (1 - LEXICAL_SHARE) * semantic``. Comparison of candidate
+    models: ``docs/faq-ranking.md``.
 
 Confidence
-    ``score - MARGIN_WEIGHT * (strongest other entry's score)``, clipped to [0, 1]: an entry
-    that barely beats another is less certain. ``Ranking.best`` is set only at or above the
+    ``score - margin * (strongest other entry's score)``, clipped to [0, 1]: an entry that
+    barely beats another is less certain (``MARGIN_WEIGHT`` lexically,
+    ``SEMANTIC_MARGIN_WEIGHT`` with an embedder). ``Ranking.best`` is set only at or above the
     threshold (``CONFIDENCE_THRESHOLD``, or ``SEMANTIC_CONFIDENCE_THRESHOLD`` with an
-    embedder), chosen on ``tests/domain/faq_eval.json`` with
-    ``python -m benchmarks.faq_eval_report --sweep``. Up to ``MAX_RELATED`` other entries with
-    a score of at least ``RELATED_THRESHOLD`` are ``related`` (also when there is no best:
-    "did you mean …").
+    embedder), chosen on the tune part of the evaluation set (``tests/domain/faq_eval.json``,
+    leave-one-out) with ``python -m benchmarks.faq_eval_report --tune``; the held-out part is
+    only reported. Up to ``MAX_RELATED`` other entries with a score of at least
+    ``RELATED_THRESHOLD`` are ``related`` (also when there is no best: "did you mean …").
 
 Updates
     :meth:`FaqIndex.upsert` and :meth:`FaqIndex.remove` change the index in place, at a cost
     proportional to the one entry (document frequencies are live counts; with an embedder, the
-    entry's passages are embedded once). An index is not meant to be shared between threads.
+    entry's passages are embedded once, or passed in already embedded). An index is not meant
+    to be shared between threads: build it in one, then use it in another.
 """
 
 from __future__ import annotations
@@ -71,10 +75,11 @@ __all__ = [
     "embed_docs",
 ]
 
-#: Minimum confidence for an answer, lexical only. Chosen on the evaluation set: the highest
-#: coverage with ≥ 90 % precision and ≥ 90 % abstention, rounded towards caution.
+#: Minimum confidence for an answer, lexical only. Chosen on the tune set: the highest
+#: coverage with ≥ 92 % precision and ≥ 95 % abstention, rounded towards caution.
 CONFIDENCE_THRESHOLD = 0.48
-#: Minimum confidence for an answer when an embedder is used (chosen the same way).
+#: Minimum confidence for an answer when an embedder is used (chosen the same way, together
+#: with LEXICAL_SHARE and SEMANTIC_MARGIN_WEIGHT).
 SEMANTIC_CONFIDENCE_THRESHOLD = 0.19
 #: Minimum score for an entry to be listed as related.
 RELATED_THRESHOLD = 0.30
