@@ -342,10 +342,11 @@ def tune(index: FaqIndex, data: EvalSet, docs: Sequence[FaqDoc]) -> None:
         )
         if not scores:
             return 0.0, -1
-        second = scores[1][0] if len(scores) > 1 else 0.0
+        second = max(floor, scores[1][0] if len(scores) > 1 else 0.0)
         return scores[0][0] - margin * second, scores[0][1]
 
     results = []
+    floor = faq_ranking.SEMANTIC_RUNNER_UP_FLOOR
     for share in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5):
         for margin in (0.0, 0.25, 0.5, 0.75, 1.0):
             p_conf = [(confidence(c, share, margin), e) for c, e in pos]

@@ -440,6 +440,17 @@ async def _rank(index: FaqIndex, text: str, limit: int = 4) -> Ranking:
     return index.rank(text, limit, vector)
 
 
+#: An FAQ with at most this many texts to embed (questions, phrasings, answers) gets its
+#: embeddings with its index (about a second); a larger one is embedded in the background.
+INLINE_TEXTS = 512
+#: Entries embedded per worker-thread call in the background.
+EMBED_CHUNK = 64
+
+
+def _small(entries: Sequence[FaqEntry]) -> bool:
+    return sum(2 + len(e.aliases) for e in entries) <= INLINE_TEXTS
+
+
 def _pages(total: int, size: int) -> int:
     return max(1, math.ceil(total / size))
 
@@ -544,7 +555,8 @@ class FaqService:
             cached = self._cache.get(guild_id)
             if cached is None:
                 entries = await self._repository.entries(guild_id)
-                cached = await asyncio.to_thread(_GuildFaq.build, entries)
+                embedder = self._embedder if _small(entries) else None
+                cached = await asyncio.to_thread(_GuildFaq.build, entries, embedder)
                 self._cache[guild_id] = cached
                 self._attach_later(guild_id, cached)
             return cached
@@ -569,9 +581,14 @@ class FaqService:
         try:
             while self._cache.get(guild_id) is faq and not faq.index.semantic:
                 docs = faq.index.docs()
-                vectors = await asyncio.to_thread(embed_docs, embedder, docs.values(), known)
-                if self._cache.get(guild_id) is not faq or faq.index.semantic:
-                    return
+                todo = list(docs.values())
+                vectors: dict[int, DocVectors] = {}
+                # In chunks: a shutdown or a replaced index stops the work within one chunk.
+                for start in range(0, len(todo), EMBED_CHUNK):
+                    chunk = todo[start : start + EMBED_CHUNK]
+                    vectors.update(await asyncio.to_thread(embed_docs, embedder, chunk, known))
+                    if self._cache.get(guild_id) is not faq or faq.index.semantic:
+                        return
                 if faq.index.docs() == docs:  # nothing changed while embedding
                     faq.index.attach(embedder, vectors)
                     return
@@ -609,7 +626,8 @@ class FaqService:
         entries = await self._repository.entries(guild_id)
         embedder = self._embedder
         known = old.index.known_vectors() if old is not None else {}
-        semantic = embedder if old is not None and old.index.semantic else None
+        reuse = old is not None and old.index.semantic
+        semantic = embedder if reuse or _small(entries) else None
         fresh = await asyncio.to_thread(_GuildFaq.build, entries, semantic, known)
         self._cache[guild_id] = fresh
         self._attach_later(guild_id, fresh)

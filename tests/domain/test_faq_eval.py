@@ -252,3 +252,11 @@ def test_lexical_ranking_keeps_its_precision_on_the_tune_set() -> None:
     assert found.precision >= 0.9, found
     assert found.abstention >= 0.9, found
     assert found.coverage >= 0.12, found
+
+
+def test_a_one_entry_faq_answers_its_question_and_declines_neighbouring_ones() -> None:
+    cost = FaqDoc(1, "How much does the certificate cost?", "A monthly subscription.", ("price",))
+    index = FaqIndex.build([cost], load_default_embedder())
+    assert index.rank("what are the fees").best is not None
+    for loosely_related in ("Can I pay for the course with PayPal?", "is this a scam?"):
+        assert index.rank(loosely_related).best is None, loosely_related

@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -169,8 +170,9 @@ async def test_edit_refuses_another_entrys_question(service: FaqService) -> None
         await service.edit(GUILD, ids["cost"], "How long does the certificate take?", "x", "")
 
 
-async def test_autocomplete_by_id_words_and_typos(service: FaqService) -> None:
-    ids = await seed(service)
+async def test_autocomplete_by_id_words_and_typos(database: Database, clock: FrozenClock) -> None:
+    ids = await seed(make_service(database, clock))
+    service = make_service(database, clock)  # as after a restart
     # Cold: an autocomplete can't wait for the index, so it matches words and starts the build.
     assert not service.ready(GUILD)
     assert await service.suggestions(GUILD, "certficate cost") == []
@@ -563,8 +565,8 @@ async def test_the_model_loads_once_in_the_background_and_takes_over(
 async def test_start_up_builds_every_guild_with_entries(
     database: Database, clock: FrozenClock
 ) -> None:
-    service = make_service(database, clock, load_embedder=HashingEmbedder)
-    await seed(service)
+    await seed(make_service(database, clock))
+    service = make_service(database, clock, load_embedder=HashingEmbedder)  # a restart
     assert not service.ready(GUILD)
     await service.warm_up()
     await service.settled()
@@ -591,12 +593,25 @@ async def test_a_model_that_fails_to_load_is_logged_once_and_ranking_stays_lexic
     assert isinstance(result, Answer) and result.entry.id == ids["git"]
 
 
-async def test_changes_while_embedding_are_not_lost(database: Database, clock: FrozenClock) -> None:
-    service = make_service(database, clock, embedder=HashingEmbedder())
-    ids = await seed(service)
+async def test_changes_while_embedding_are_not_lost(
+    database: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(faq_module, "INLINE_TEXTS", 0)  # embed in the background, as a big FAQ
+    monkeypatch.setattr(faq_module, "EMBED_CHUNK", 2)
+    gate = threading.Event()
+
+    class Slow(HashingEmbedder):
+        def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+            gate.wait(timeout=30)
+            return super().embed(texts)
+
+    ids = await seed(make_service(database, clock))
+    service = make_service(database, clock, embedder=Slow())  # as after a restart
     await service.ask(GUILD, SAM, "warm the lexical index", CHANNEL)  # embedding starts
+    assert not service.semantic(GUILD)
     added = await service.add(GUILD, MIA, "Is there a Discord study hall?", "Yes: #study-hall.")
     await service.remove(GUILD, ids["git"])
+    gate.set()
     await service.settled()
     assert service.semantic(GUILD)
     hall = await service.ask(GUILD, SAM, "is there a discord study hall", CHANNEL)
