@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 
@@ -87,8 +88,12 @@ class FaqCog(
         self._warm_up = asyncio.create_task(self._prepare())
 
     async def cog_unload(self) -> None:
+        # Before the database closes: work cancelled mid-query would wait on it forever.
         if self._warm_up is not None:
             self._warm_up.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._warm_up
+        await self.faq.stop()
 
     async def _prepare(self) -> None:
         try:

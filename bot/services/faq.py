@@ -539,6 +539,12 @@ class FaqService:
         cached = self._cache.get(guild_id)
         return cached is not None and cached.index.semantic
 
+    async def stop(self) -> None:
+        """Cancel background index work and wait for it to end (before the database closes)."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     async def settled(self) -> None:
         """Wait for background embedding to finish (tests, benchmarks and shutdown)."""
         while self._tasks:

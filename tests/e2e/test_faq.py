@@ -391,7 +391,7 @@ async def test_a_restart_with_a_thousand_entries_answers_at_once(group: StudyGro
     entries.append({"question": COST_Q, "answer": COST_A, "aliases": ["price"]})
     raw = json.dumps({"version": 1, "entries": entries}).encode()
     imported = await group.mia.slash("faq import", file=Upload("faq.json", raw))
-    assert "1000 entries new" in await final_text(imported)
+    assert "1000 entries new" in (await imported.wait_for_followup(timeout=60)).content
     await group.restart()
     # Asked while the new process builds its index: acknowledged in time, answered publicly.
     asked = await group.sam.slash("faq ask", question="how much does the certificate cost")
