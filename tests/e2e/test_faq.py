@@ -381,6 +381,7 @@ async def test_a_slow_answer_is_deferred_then_public_and_a_slow_queueing_private
     private = await reply(queued)
     assert private.ephemeral and "passed it to the moderators" in private.content
     assert queued.original is not None and queued.original.deleted  # no public trace
+    assert queued.original.loading and not queued.original.content  # never filled in
 
 
 async def test_a_restart_with_a_thousand_entries_answers_at_once(group: StudyGroup) -> None:
