@@ -23,6 +23,7 @@ SUITE = (
     "benchmarks.bench_checkins",
     "benchmarks.bench_pairing",
     "benchmarks.bench_faq",
+    "benchmarks.bench_faq_restart",
     "benchmarks.bench_summary",
     "benchmarks.bench_plans",
     "benchmarks.bench_scheduler",

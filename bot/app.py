@@ -10,7 +10,7 @@ import discord
 from bot.bot import CohortBot
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.domain.faq_ranking import load_default_embedder
+from bot.domain.faq_embedding import load_default_embedder
 from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.services.announcements import AnnouncementService
@@ -122,7 +122,7 @@ def build_faq(
     clock: Clock,
 ) -> FaqService:
     """The FAQ, with its figures in the weekly summary and the overview, and its part of
-    members' data. The semantic model (an optional extra) loads in the background."""
+    members' data. The semantic model loads in the background (ranking is lexical until then)."""
     engine = database.engine
     faq = FaqService(
         FaqRepository(engine),

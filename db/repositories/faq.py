@@ -221,6 +221,12 @@ class FaqRepository:
             )
             return [_entry(row) for row in rows]
 
+    async def guilds_with_entries(self) -> list[int]:
+        """Guilds that have at least one entry (their indexes are built at start-up)."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(_E.guild_id).distinct().order_by(_E.guild_id))
+            return [row[0] for row in rows]
+
     async def page(self, guild_id: int, offset: int, limit: int) -> list[FaqEntry]:
         async with self._engine.connect() as conn:
             rows = await conn.execute(

@@ -57,6 +57,16 @@ async def test_a_question_is_unique_per_guild_not_across_guilds(repo: FaqReposit
     assert [e.id for e in await repo.entries(GUILD)] == [first.id]
 
 
+async def test_guilds_with_entries_lists_each_guild_once(repo: FaqRepository) -> None:
+    assert await repo.guilds_with_entries() == []
+    await repo.add(OTHER_GUILD, data("Cost?"), None, NOW)
+    await repo.add(GUILD, data("Cost?"), MIA, NOW)
+    await repo.add(GUILD, data("Time?"), MIA, NOW)
+    assert await repo.guilds_with_entries() == [GUILD, OTHER_GUILD]
+    await repo.remove(OTHER_GUILD, (await repo.entries(OTHER_GUILD))[0].id)
+    assert await repo.guilds_with_entries() == [GUILD]
+
+
 async def test_other_guilds_cannot_read_change_or_remove_an_entry(repo: FaqRepository) -> None:
     entry = await repo.add(GUILD, data("Cost?"), MIA, NOW)
     assert await repo.get(OTHER_GUILD, entry.id) is None

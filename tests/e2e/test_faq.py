@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import sys
 
 import pytest
 
 from bot.services.faq import IMPORT_MAX_BYTES
-from discord_emulator import InteractionResult, Member, Upload, permissions
+from discord_emulator import InteractionResult, Member, PostedMessage, Upload, permissions
 from tests.e2e.conftest import StudyGroup, refused
 
 pytestmark = pytest.mark.e2e
@@ -266,11 +267,23 @@ async def test_import_rejects_bad_files_clearly(group: StudyGroup) -> None:
     assert "No entries yet" in (await mia.slash("faq list")).embed["description"]
 
 
+async def reply(result: InteractionResult, timeout: float = 30.0) -> PostedMessage:
+    """The message that answers a command: its response, or after a deferral its follow-up."""
+    if result.deferred:
+        return await result.wait_for_followup(timeout=timeout)
+    assert result.original is not None
+    return result.original
+
+
 async def test_export_then_import_round_trips(group: StudyGroup) -> None:
     cost = await add_cost(group)
     await group.mia.slash("faq add", question="Is there a mobile app?", answer="Yes 📱")
     exported = await group.mia.slash("faq export")
-    (attachment,) = exported.attachments
+    assert exported.deferred  # the file is made off the event loop
+    done = await reply(exported)
+    assert done.ephemeral and "2 entries" in done.content
+    (attachment,) = done.attachments
+    assert attachment.filename == "faq.json"
     document = json.loads(attachment.data)
     assert document["version"] == 1
     assert [e["question"] for e in document["entries"]] == [COST_Q, "Is there a mobile app?"]
@@ -279,7 +292,7 @@ async def test_export_then_import_round_trips(group: StudyGroup) -> None:
     await group.mia.slash("faq remove", entry=cost)
     imported = await group.mia.slash("faq import", file=Upload("faq.json", attachment.data))
     assert "1 entry new, 1 entry updated" in await final_text(imported)
-    again = json.loads((await group.mia.slash("faq export")).attachments[0].data)
+    again = json.loads((await reply(await group.mia.slash("faq export"))).attachments[0].data)
 
     def by_question(doc: dict[str, list[dict[str, str]]]) -> list[dict[str, str]]:
         return sorted(doc["entries"], key=lambda e: e["question"])
@@ -341,3 +354,66 @@ async def test_the_asker_is_told_without_read_message_history(group: StudyGroup)
     link = f"/channels/{group.guild.id}/{group.general.id}/{asked.original.id}"
     assert link in told.content and told.pings.users == {group.sam.id}
     assert told.button_labels() == ["Helpful", "Not helpful"]
+
+
+async def test_a_two_character_alias_imports_and_answers(group: StudyGroup) -> None:
+    file = json.dumps(
+        {
+            "version": 1,
+            "entries": [
+                {
+                    "question": "How do I set my timezone?",
+                    "answer": "Use `/me timezone`.",
+                    "aliases": ["tz"],
+                },
+                {
+                    "question": "Can someone review my CV?",
+                    "answer": "Post it in #cv.",
+                    "aliases": ["CV"],
+                },
+            ],
+        }
+    ).encode()
+    imported = await group.mia.slash("faq import", file=Upload("faq.json", file))
+    assert "2 entries new" in await final_text(imported)
+    asked = await group.sam.slash("faq ask", question="tz?")
+    answered = await reply(asked)
+    assert not answered.ephemeral and answered.embeds[0]["title"] == "How do I set my timezone?"
+    (choice, *_) = await group.mia.autocomplete("faq edit", "entry", typed="tz")
+    assert "timezone" in choice.name
+
+
+async def test_a_slow_answer_is_deferred_then_public_and_a_slow_queueing_private(
+    group: StudyGroup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await add_cost(group)
+    # As if the index were still building (the cog is loaded as an extension of the bot).
+    monkeypatch.setattr(sys.modules["cogs.faq"], "ASK_ACK_WITHIN", 0.0)
+    asked = await group.sam.slash("faq ask", question="how much does the cert cost??")
+    assert asked.deferred and not asked.rejected_callbacks
+    answered = await reply(asked)
+    assert not answered.ephemeral and answered.embeds[0]["title"] == COST_Q
+    queued = await group.sam.slash("faq ask", question=UNKNOWN_Q)
+    assert queued.deferred
+    private = await reply(queued)
+    assert private.ephemeral and "passed it to the moderators" in private.content
+    assert queued.original is not None and queued.original.deleted  # no public trace
+    assert queued.original.loading and not queued.original.content  # never filled in
+
+
+async def test_a_restart_with_a_thousand_entries_answers_at_once(group: StudyGroup) -> None:
+    entries = [
+        {"question": f"What is the rule number {n} of the study hall?", "answer": "See the pins."}
+        for n in range(999)
+    ]
+    entries.append({"question": COST_Q, "answer": COST_A, "aliases": ["price"]})
+    raw = json.dumps({"version": 1, "entries": entries}).encode()
+    imported = await group.mia.slash("faq import", file=Upload("faq.json", raw))
+    assert "1000 entries new" in (await imported.wait_for_followup(timeout=60)).content
+    await group.restart()
+    # Asked while the new process builds its index: acknowledged in time, answered publicly.
+    asked = await group.sam.slash("faq ask", question="how much does the certificate cost")
+    assert asked.acknowledged and not asked.rejected_callbacks
+    answered = await reply(asked)
+    assert not answered.ephemeral and answered.embeds[0]["title"] == COST_Q
+    await group.bot.services.faq.settled()

