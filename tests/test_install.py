@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV_TOOLS = ("pytest", "pytest-asyncio", "hypothesis", "ruff", "mypy", "jsonschema")
+DEV_TOOLS = ("pytest", "pytest-asyncio", "hypothesis", "ruff", "mypy", "selenium")
 
 needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 
