@@ -38,8 +38,7 @@ from urllib.parse import urlsplit
 from bot.clock import Clock
 from bot.domain import pairing
 from bot.domain.weeks import StudyWeek
-from bot.errors import InvalidInput, NotFound
-from bot.scheduler import DmsClosed
+from bot.errors import DmsClosed, InvalidInput, NotFound
 from bot.services.announcements import Pairing, Post, timestamp
 from bot.services.goals import clean_text, study_week
 from db.repositories.guild_settings import GuildSettings, GuildSettingsRepository
