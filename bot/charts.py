@@ -1,4 +1,4 @@
-"""PNG charts for `/progress` and the weekly summary (DESIGN.md §4.4).
+"""PNG charts for `/progress` and the weekly summary (README.md, Commands).
 
 Pure rendering: frozen dataclasses of plain data in, PNG bytes out. Nothing here imports discord or
 the database.

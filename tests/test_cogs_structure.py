@@ -51,7 +51,7 @@ async def test_no_duplicate_command_names(loaded_bot: CohortBot) -> None:
 
 async def test_every_command_is_in_the_contract_with_its_options(loaded_bot: CohortBot) -> None:
     for path, command in command_paths(loaded_bot.tree).items():
-        assert path in CONTRACT, f"/{path} is not in DESIGN.md §3"
+        assert path in CONTRACT, f"/{path} is not in the command contract (tests/contract.py)"
         assert tuple(p.name for p in command.parameters) == CONTRACT[path], path
 
 

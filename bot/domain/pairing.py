@@ -1,6 +1,6 @@
 """Peer-review pairing: who reviews which submission in a round.
 
-Rules (DESIGN §4.5), in priority order:
+Rules (README.md, Commands: /review), in priority order:
 
 1. Every submission gets ``k = min(N, pool - 1)`` distinct reviewers, never its author. ``pool`` is
    the number of eligible reviewers (members who submitted this round and are not paused). A

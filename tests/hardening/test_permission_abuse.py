@@ -53,7 +53,7 @@ def refusals_logged(caplog: pytest.LogCaptureFixture, user_id: int) -> list[str]
 
 
 async def test_the_tables_cover_the_whole_contract(group: StudyGroup) -> None:
-    """These tests walk the synced tree: it holds every command of DESIGN.md, the moderator
+    """These tests walk the synced tree: it holds every command of the contract, the moderator
     ones are those the contract names, and the moderator groups are hidden by default."""
     tree = tree_of(group)
     assert sorted(tree) == sorted(CONTRACT)
