@@ -287,6 +287,5 @@ def study_view(buttons: tuple[str, ...], guild_id: int) -> discord.ui.View | Non
 
 
 async def setup(bot: CohortBot) -> None:
-    bot.services.scheduler.attach_publisher(DiscordPublisher(bot, study_view))
     bot.add_dynamic_items(ListPageButton)
     await bot.add_cog(ScheduleCog(bot))

@@ -528,6 +528,11 @@ class ReviewService:
             await self._reviews.set_pause(guild_id, user_id, None, "left", self._clock.now())
             return await self._step_back(guild_id, user_id, drop=True)
 
+    async def member_departed(self, guild_id: int, user_id: int) -> None:
+        """The departure hook (GuildLifecycleService): step back, then tell whom it concerns."""
+        stepped = await self.member_left(guild_id, user_id)
+        await self.deliver(stepped.notices)
+
     # -- pairing -----------------------------------------------------------------------------
 
     async def round_to_pair(self, guild_id: int, at: datetime | None = None) -> StudyWeek:

@@ -8,7 +8,8 @@ SQLite file and a frozen clock. `study_group(...)` builds the same with another 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -115,3 +116,12 @@ def refused(result: InteractionResult, *words: str) -> bool:
     """An ephemeral answer that says each of `words` (case-insensitive)."""
     text = (result.content or "").lower()
     return result.ephemeral and all(w.lower() in text for w in words)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Wait (bounded) for something the bot does after an event it is not asked to answer."""
+    for _ in range(300):
+        if await check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
