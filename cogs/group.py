@@ -17,12 +17,11 @@ from discord.ext import commands
 from bot.bot import CohortBot
 from bot.domain.drifting import Drifter
 from bot.errors import LimitReached, NotAllowed
-from bot.services.announcements import timestamp
+from bot.formatting import hours_text, timestamp
 from bot.services.group import Overview, WeekFigures
 from bot.tree import Refused, handle_error
 from cogs._checks import guild_id_of, require_moderator
 from cogs._plan_views import plans_pages
-from cogs.study_buttons import hours_text
 
 log = logging.getLogger(__name__)
 

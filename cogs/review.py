@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.bot import CohortBot
-from bot.services.announcements import timestamp
+from bot.formatting import plural, timestamp, week_text
 from bot.services.reviews import (
     Completed,
     Delivered,
@@ -23,7 +23,6 @@ from bot.services.reviews import (
 )
 from cogs._checks import guild_id_of, require_moderator
 from cogs._publisher import DiscordPublisher
-from cogs.study_buttons import plural, week_text
 from db.repositories.reviews import Review
 
 DESCRIPTION_BUDGET = 4000

@@ -27,6 +27,11 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("bot.services", "bot.scheduler"),
         ("discord", "cogs", *RUNTIME),
     ),
+    # Leaves every layer may use: words and dates for people, user-facing errors.
+    "shared": (
+        ("bot.formatting", "bot.errors"),
+        ("discord", "db", "sqlalchemy", "cogs", "bot.services", "bot.scheduler", *RUNTIME),
+    ),
     "db": (
         ("db",),
         ("discord", "cogs", "bot.services", "bot.scheduler", *RUNTIME),
