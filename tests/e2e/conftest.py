@@ -23,6 +23,7 @@ from bot.bot import CohortBot
 from bot.clock import Clock, FrozenClock
 from bot.config import Settings
 from bot.scheduler import Scheduler
+from tests.conftest import copy_of
 from tests.emulator import (
     MANAGE_GUILD,
     Channel,
@@ -77,6 +78,16 @@ async def start_bot(emu: Emulator, database_url: str, clock: Clock) -> CohortBot
     return await create_bot(Settings(token=emu.bot_token, database_url=database_url), clock=clock)
 
 
+# A SQLite file migrated once per session (tests/conftest.py); each group starts on a copy.
+_template: Path | None = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _migrated_once(migrated_sqlite: Path) -> None:
+    global _template
+    _template = migrated_sqlite
+
+
 @asynccontextmanager
 async def study_group(tmp_path: Path, clock: Clock | None = None) -> AsyncIterator[StudyGroup]:
     emu = Emulator()
@@ -90,6 +101,8 @@ async def study_group(tmp_path: Path, clock: Clock | None = None) -> AsyncIterat
     other_guild.add_text_channel("lobby")
     zoe = other_guild.add_member("Zoe")
     url = f"sqlite:///{tmp_path}/cohort.sqlite3"
+    if _template is not None:
+        copy_of(_template, url)
     clock = clock or FrozenClock(NOW)
     emu.clock = clock.now  # Discord's nonce window runs on the bot's time
     async with emu.running():
