@@ -79,7 +79,7 @@ async def _migrate(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file migrated to head once per session; tests start from a copy of it."""
+    """A SQLite file migrated to head once per test run; tests start from a copy of it."""
     path = tmp_path_factory.mktemp("template") / "cohort.sqlite3"
     asyncio.run(_migrate(f"sqlite:///{path}"))
     return path
@@ -94,7 +94,7 @@ def copy_of(template: Path, url: str) -> None:
 
 @pytest.fixture
 async def database(database_url: str, migrated_sqlite: Path) -> AsyncIterator[Database]:
-    """A migrated database; on SQLite a copy of the session's template (migrating is still
+    """A migrated database; on SQLite a copy of the run's template (migrating is still
     called, and finds nothing to do, as at every start of the bot)."""
     if database_url.startswith("sqlite:"):
         copy_of(migrated_sqlite, database_url)

@@ -78,7 +78,7 @@ async def start_bot(emu: Emulator, database_url: str, clock: Clock) -> CohortBot
     return await create_bot(Settings(token=emu.bot_token, database_url=database_url), clock=clock)
 
 
-# A SQLite file migrated once per session (tests/conftest.py); each group starts on a copy.
+# A SQLite file migrated once per test run (tests/conftest.py); each group starts on a copy.
 _template: Path | None = None
 
 
