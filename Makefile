@@ -12,7 +12,7 @@ python_unusable = $(shell $(PYTHON) -c 'import sys, venv, ensurepip; sys.exit(sy
 python_found = $(shell command -v $(PYTHON) >/dev/null 2>&1 && $(PYTHON) -V 2>&1 || echo "not found")
 PYTHON_NEEDED = Cohort needs Python 3.11 or newer with its venv module, and $(PYTHON) is $(python_found): install one (Debian/Ubuntu: apt install python3.11 python3.11-venv) and run make $(or $(MAKECMDGOALS),run) PYTHON=python3.11
 
-.PHONY: run test lint bench check install clean
+.PHONY: run test test-fast lint bench check install clean
 
 # Runtime dependencies only: what `make run` needs.
 $(RUNTIME): pyproject.toml
@@ -37,6 +37,11 @@ check: $(RUNTIME)
 test: $(DEV)
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory lint
+
+# The inner loop: pure rules, use-cases and repositories on SQLite (no Discord, no PostgreSQL).
+test-fast: $(DEV)
+	COHORT_TEST_POSTGRES_URL= $(BIN)/python -m pytest -q tests/domain tests/services tests/db \
+		tests/test_architecture.py tests/test_formatting.py
 
 lint: $(DEV)
 	$(BIN)/ruff check bot cogs db discord_emulator tests benchmarks

@@ -31,6 +31,8 @@ from bot.services.progress import ProgressService
 from bot.services.review_data import ReviewMemberData
 from bot.services.reviews import ReviewService
 from bot.services.schedules import ScheduleService
+from cogs._publisher import DiscordPublisher
+from cogs.schedule import study_view
 from db.engine import Database
 from db.repositories.checkins import CheckInsRepository
 from db.repositories.faq import FaqRepository
@@ -57,6 +59,7 @@ def build_services(database: Database, clock: Clock) -> Services:
     faq = build_faq(database, announcements, group, member_data, clock)
     reviews = build_reviews(database, announcements, clock)
     add_review_data(database, reviews, group, member_data, clock)
+    lifecycle.on_member_departure(reviews.member_departed)
     checkins = CheckInService(CheckInsRepository(engine), GuildSettingsRepository(engine), clock)
     progress = ProgressService(
         GoalsRepository(engine), CheckInsRepository(engine), GuildSettingsRepository(engine), clock
@@ -231,10 +234,20 @@ async def create_bot(settings: Settings, *, clock: Clock | None = None) -> Cohor
     database = await open_database(settings)
     services = build_services(database, clock)
     freeze_startup_objects()
-    return CohortBot(
+    bot = CohortBot(
         settings=settings,
         database=database,
         services=services,
         clock=clock,
         background=[services.scheduler, DailyPurge(services.lifecycle)],
     )
+    attach_publishers(bot)
+    return bot
+
+
+def attach_publishers(bot: CohortBot) -> None:
+    """The Discord side of the services that post and DM (cogs/_publisher.py): scheduled posts
+    carry the persistent study buttons; review notices carry none."""
+    services = bot.services
+    services.scheduler.attach_publisher(DiscordPublisher(bot, study_view))
+    services.reviews.attach_publisher(DiscordPublisher(bot))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import pkgutil
 from collections.abc import Sequence
-from typing import Protocol
 
 import discord
 from discord.ext import commands
@@ -15,19 +14,12 @@ from bot.clock import Clock
 from bot.command_sync import sync_if_changed
 from bot.config import Settings
 from bot.services import Services
+from bot.services.background import Background
 from bot.tree import CohortTree
 from db.engine import Database
 from db.repositories.bot_state import BotStateRepository
 
 log = logging.getLogger(__name__)
-
-
-class Background(Protocol):
-    """Work that runs beside the gateway (the scheduler); started once, stopped at close."""
-
-    async def start(self, bot: CohortBot) -> None: ...
-
-    async def stop(self) -> None: ...
 
 
 def all_extensions() -> list[str]:

@@ -1,4 +1,4 @@
-"""PNG charts for `/progress` and the weekly summary (DESIGN.md §4.4).
+"""PNG charts for `/progress` and the weekly summary (README.md, Commands).
 
 Pure rendering: frozen dataclasses of plain data in, PNG bytes out. Nothing here imports discord or
 the database.
@@ -36,6 +36,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch, Patch
 from matplotlib.ticker import FuncFormatter
 
+from bot.formatting import day_month as week_label
+from bot.formatting import plural
+
 __all__ = [
     "DPI",
     "HEIGHT_PX",
@@ -49,8 +52,8 @@ __all__ = [
     "WeekPoint",
     "aligned_ticks",
     "chart_title",
-    "clean_text",
     "date_range_text",
+    "drawable_text",
     "fill_missing_weeks",
     "group_figure",
     "progress_figure",
@@ -85,7 +88,6 @@ _TITLE_MIN_SIZE = 13.0
 _SUBTITLE_SIZE = 11.0
 _ELLIPSIS = "…"
 _MISSING_GLYPH = "□"
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _WEEK = timedelta(days=7)
 _RING_MAX_WEEKS = 20  # with more weeks, "goals set" is drawn as dashes rather than rings
 _DENSE_WEEKS = 26  # with more weeks, the line has no point markers
@@ -218,7 +220,7 @@ def _font_coverage() -> frozenset[int]:
     return charmaps[0] & charmaps[1]
 
 
-def clean_text(text: str, max_chars: int = MAX_NAME_CHARS) -> str:
+def drawable_text(text: str, max_chars: int = MAX_NAME_CHARS) -> str:
     """`text` reduced to what the chart font can draw, on one line, at most `max_chars` long.
 
     Line breaks and tabs become spaces; format characters (zero-width joiners, bidi overrides)
@@ -262,13 +264,8 @@ def _truncate(text: str, max_chars: int) -> str:
 
 
 def _display_name(name: str, fallback: str) -> str:
-    cleaned = clean_text(name)
+    cleaned = drawable_text(name)
     return cleaned if any(c not in f" {_MISSING_GLYPH}" for c in cleaned) else fallback
-
-
-def week_label(day: date) -> str:
-    """An x-axis label such as "3 Mar" (English month names whatever the process locale)."""
-    return f"{day.day} {_MONTHS[day.month - 1]}"
 
 
 def date_range_text(first: date, last: date) -> str:
@@ -285,7 +282,7 @@ def date_range_text(first: date, last: date) -> str:
 def chart_title(name: str, first: date, last: date, *, fallback: str = "Progress") -> str:
     """The chart heading, "Sam — 6 Oct to 24 Nov 2026"; `first` and `last` are week starts.
 
-    The name goes through `clean_text`; when nothing drawable is left (an all-emoji name, or a
+    The name goes through `drawable_text`; when nothing drawable is left (an all-emoji name, or a
     script the font lacks) `fallback` stands in for it. The rendered title may be set smaller,
     or the name shortened further, when the glyphs are too wide for the card.
     """
@@ -306,10 +303,6 @@ def thin_labels(labels: Sequence[str], max_labels: int = MAX_X_LABELS) -> list[s
 def _fmt_hours(hours: float) -> str:
     rounded = round(hours, 1)
     return f"{rounded:,.0f}" if rounded == int(rounded) else f"{rounded:,.1f}"
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 # --------------------------------------------------------------------------- scales
@@ -582,11 +575,11 @@ def progress_figure(data: ProgressChartData) -> Figure:
 
     facts = [f"{_fmt_hours(total)} h studied"]
     if sum(goals_set):
-        facts.append(f"{sum(done)} of {_plural(sum(goals_set), 'goal')} done")
+        facts.append(f"{sum(done)} of {plural(sum(goals_set), 'goal')} done")
     elif sum(done):
-        facts.append(f"{_plural(sum(done), 'goal')} done")
+        facts.append(f"{plural(sum(done), 'goal')} done")
     checked = sum(h is not None for h in hours)
-    facts.append(f"checked in {checked} of {_plural(len(points), 'week')}")
+    facts.append(f"checked in {checked} of {plural(len(points), 'week')}")
 
     handles: list[Artist] = [Patch(facecolor=BAR, edgecolor="none"), _line_handle()]
     labels = ["Hours studied", "Goals done"]
@@ -646,9 +639,9 @@ def group_figure(data: GroupChartData) -> Figure:
 
     latest = points[-1]
     if latest.members is not None:
-        who = f"{latest.checked_in} of {_plural(latest.members, 'member')} checked in"
+        who = f"{latest.checked_in} of {plural(latest.members, 'member')} checked in"
     else:
-        who = f"{_plural(latest.checked_in, 'member')} checked in"
+        who = f"{plural(latest.checked_in, 'member')} checked in"
     facts = [f"Week of {week_label(latest.week_start)}: {who}"]
     if latest.hours is not None:
         amount = _fmt_hours(latest.hours)

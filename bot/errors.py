@@ -34,3 +34,8 @@ class Busy(UserError):
         self, message: str = "Cohort is busy right now — please try again in a moment."
     ) -> None:
         super().__init__(message)
+
+
+class DmsClosed(Exception):
+    """The member does not accept DMs from the bot (Discord 50007): raised by the Discord
+    side of a publisher, handled by the services that send DMs."""

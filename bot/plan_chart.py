@@ -23,7 +23,7 @@ from bot.charts import (
     LINE,
     TEXT_FAINT,
     TEXT_MUTED,
-    clean_text,
+    drawable_text,
     week_label,
 )
 
@@ -77,7 +77,12 @@ def plan_figure(data: PlanChartData) -> Figure:
 
     fig = charts._new_figure()
     charts._add_header(
-        fig, clean_text(data.name) or "Plan", clean_text(data.course, 48), facts, handles, labels
+        fig,
+        drawable_text(data.name) or "Plan",
+        drawable_text(data.course, 48),
+        facts,
+        handles,
+        labels,
     )
     ax = fig.add_axes(charts._PLOT)
     ax.set_facecolor("none")

@@ -29,22 +29,21 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from bot.clock import Clock
+from bot.errors import DmsClosed
 from bot.services.announcements import AnnouncementService, Post
+from bot.services.background import Runtime
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.nudges import NudgeService
 from bot.services.occurrences import Claim, Firing, OccurrenceService
 from bot.services.schedules import ScheduleService
 from db.repositories.nudges import Nudge
 from db.repositories.schedules import Schedule
-
-if TYPE_CHECKING:
-    from bot.bot import CohortBot
 
 log = logging.getLogger(__name__)
 
@@ -114,10 +113,6 @@ AUTOMOD = {
     200000: "AutoMod blocked it",
     200001: "AutoMod blocked its title",
 }
-
-
-class DmsClosed(Exception):
-    """The member does not accept DMs from the bot (Discord 50007)."""
 
 
 class Publisher(Protocol):
@@ -217,7 +212,7 @@ class Scheduler:
     def attach_publisher(self, publisher: Publisher) -> None:
         self._publisher = publisher
 
-    async def start(self, bot: CohortBot | None = None) -> None:
+    async def start(self, runtime: Runtime | None = None) -> None:
         """Rebuild from the database, arm the timers, and start working once connected."""
         if self._timer is not None:
             return
@@ -236,8 +231,8 @@ class Scheduler:
         )
         await self.rearm(None)
         self._loops = [
-            asyncio.create_task(self._work(bot), name="cohort-scheduler"),
-            asyncio.create_task(self._nudge_work(bot), name="cohort-nudges"),
+            asyncio.create_task(self._work(runtime), name="cohort-scheduler"),
+            asyncio.create_task(self._nudge_work(runtime), name="cohort-nudges"),
         ]
         self._wanted.set()
         self._nudges_wanted.set()
@@ -301,9 +296,9 @@ class Scheduler:
         self._wanted.set()
         self._nudges_wanted.set()
 
-    async def _work(self, bot: CohortBot | None) -> None:
-        if bot is not None:
-            await bot.wait_until_ready()
+    async def _work(self, runtime: Runtime | None) -> None:
+        if runtime is not None:
+            await runtime.wait_until_ready()
         while True:
             await self._wanted.wait()
             self._wanted.clear()
@@ -532,9 +527,9 @@ class Scheduler:
 
     # -- DM nudges ---------------------------------------------------------------------------
 
-    async def _nudge_work(self, bot: CohortBot | None) -> None:
-        if bot is not None:
-            await bot.wait_until_ready()
+    async def _nudge_work(self, runtime: Runtime | None) -> None:
+        if runtime is not None:
+            await runtime.wait_until_ready()
         while True:
             await self._nudges_wanted.wait()
             self._nudges_wanted.clear()

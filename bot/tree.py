@@ -10,6 +10,7 @@ from discord import app_commands
 from sqlalchemy.exc import OperationalError
 
 from bot.errors import Busy, NotAllowed, NotFound, UserError
+from bot.formatting import escape_markdown
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def user_error_for(error: BaseException) -> UserError | None:
     if isinstance(error, UserError):
         return error
     if isinstance(error, app_commands.TransformerError):
-        value = discord.utils.escape_markdown(str(error.value))[:100]
+        value = escape_markdown(str(error.value))[:100]
         return UserError(f"That value isn't valid here: {value}")
     if isinstance(error, app_commands.NoPrivateMessage):
         return UserError("This command works inside a server, not in direct messages.")

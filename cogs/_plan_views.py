@@ -16,15 +16,15 @@ import discord
 
 from bot.bot import CohortBot
 from bot.domain.plans import Assessment
+from bot.formatting import MONTHS, plural, safe
 from bot.services.plans import CourseView, PlanView, Standing, WeekAdded, WeekPlan, hours_text
 from bot.services.plans import weeks_text as _weeks
 from bot.tree import handle_error
-from cogs.study_buttons import _check_guild, _custom_id, _guild_from, plural, safe
+from cogs.study_buttons import _check_guild, _custom_id, _guild_from
 from db.repositories.plans import Imported
 
 PLAN_WEEK_BUTTON_ID = "cohort:plan-week"
 CHART_FILE = "plan.png"
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MODULES_LISTED = 6
 PAGE_CHARS = 3800
 PAGE_LINES = 30
@@ -33,7 +33,7 @@ EMBED_BUDGET = 5600
 
 
 def day_text(day: date) -> str:
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def pace_text(hours: float) -> str:

@@ -19,9 +19,9 @@ import aiohttp
 import discord
 
 from bot.bot import CohortBot
+from bot.errors import DmsClosed
 from bot.scheduler import (
     ChannelGone,
-    DmsClosed,
     NoAccess,
     PostFailed,
     Refused,

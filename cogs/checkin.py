@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime
 
 import discord
 from discord import app_commands
@@ -11,17 +10,13 @@ from discord.ext import commands
 
 from bot.bot import CohortBot
 from bot.charts import week_label
+from bot.formatting import hours_text, plural, safe, timestamp
 from bot.services.progress import Progress
 from cogs._checks import guild_id_of
 from cogs.goals import progress_bar
-from cogs.study_buttons import CheckInModal, checkin_text, hours_text, plural, safe
+from cogs.study_buttons import CheckInModal, checkin_text
 
 CHART_FILE = "progress.png"
-
-
-def timestamp(moment: datetime, style: str = "R") -> str:
-    """A Discord timestamp each reader sees in their own timezone (`R`: '3 days ago')."""
-    return f"<t:{int(moment.timestamp())}:{style}>"
 
 
 def progress_embed(progress: Progress, name: str) -> discord.Embed:
@@ -41,7 +36,7 @@ def progress_embed(progress: Progress, name: str) -> discord.Embed:
     embed.add_field(name="Hours this week", value=hours_text(this.hours or 0.0))
     embed.add_field(name="Weekly average", value=f"{hours_text(round(progress.average_hours, 1))}")
     embed.add_field(name="Streak", value=f"🔥 {plural(progress.streak, 'week')}")
-    last_seen = timestamp(progress.last_check_in) if progress.last_check_in else "never"
+    last_seen = timestamp(progress.last_check_in, "R") if progress.last_check_in else "never"
     embed.add_field(name="Last check-in", value=last_seen)
     embed.set_image(url=f"attachment://{CHART_FILE}")
     return embed

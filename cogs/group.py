@@ -1,4 +1,4 @@
-"""/group: the moderators' overview and CSV export; guilds and members coming and going."""
+"""/group: the moderators' overview, the plans of the group and the CSV export."""
 
 from __future__ import annotations
 
@@ -17,12 +17,11 @@ from discord.ext import commands
 from bot.bot import CohortBot
 from bot.domain.drifting import Drifter
 from bot.errors import LimitReached, NotAllowed
-from bot.services.announcements import timestamp
+from bot.formatting import hours_text, timestamp
 from bot.services.group import Overview, WeekFigures
 from bot.tree import Refused, handle_error
 from cogs._checks import guild_id_of, require_moderator
 from cogs._plan_views import plans_pages
-from cogs.study_buttons import hours_text
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +173,6 @@ class GroupCog(commands.GroupCog, group_name="group", group_description="The gro
     def __init__(self, bot: CohortBot) -> None:
         self.bot = bot
         self.service = bot.services.group
-        self.lifecycle = bot.services.lifecycle
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
@@ -246,29 +244,6 @@ class GroupCog(commands.GroupCog, group_name="group", group_description="The gro
         )
         file = discord.File(data, filename=filename)  # type: ignore[arg-type]
         await interaction.followup.send(text, file=file, ephemeral=True)
-
-    # -- guilds and members coming and going -------------------------------------------------
-
-    @commands.Cog.listener()
-    async def on_guild_remove(self, guild: discord.Guild) -> None:
-        await self.lifecycle.guild_removed(guild.id)
-
-    @commands.Cog.listener()
-    async def on_guild_join(self, guild: discord.Guild) -> None:
-        await self.lifecycle.guild_joined(guild.id)
-
-    @commands.Cog.listener()
-    async def on_guild_available(self, guild: discord.Guild) -> None:
-        # A re-added bot may see its guild as "available" rather than "joined".
-        await self.lifecycle.guild_joined(guild.id)
-
-    @commands.Cog.listener()
-    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
-        await self.lifecycle.member_left(payload.guild_id, payload.user.id)
-
-    @commands.Cog.listener()
-    async def on_member_join(self, member: discord.Member) -> None:
-        await self.lifecycle.member_returned(member.guild.id, member.id)
 
 
 async def setup(bot: CohortBot) -> None:

@@ -9,12 +9,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.bot import CohortBot
-from bot.services.announcements import timestamp
+from bot.formatting import plural, timestamp
 from bot.services.away import AwayOutcome
 from cogs._checks import guild_id_of
 from cogs._forget import ASK, ForgetButton, confirm_view, refuse_forged_press
 from cogs._options import timezone_autocomplete
-from cogs.study_buttons import plural
 
 
 def away_text(result: AwayOutcome) -> str:

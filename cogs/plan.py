@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.bot import CohortBot
 from bot.domain.courses import IMPORT_MAX_BYTES
 from bot.errors import InvalidInput, NotFound
+from bot.formatting import safe
 from cogs._checks import guild_id_of, require_moderator
 from cogs._plan_views import (
     CHART_FILE,
@@ -23,7 +24,6 @@ from cogs._plan_views import (
     plan_week_view,
     week_text,
 )
-from cogs.study_buttons import safe
 
 PACK_CHOICES = [
     app_commands.Choice(name="Meta Back-End Developer certificate", value="meta-back-end")

@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.bot import CohortBot
-from bot.services.announcements import timestamp
+from bot.formatting import plural, timestamp, week_text
 from bot.services.reviews import (
     Completed,
     Delivered,
@@ -23,7 +23,6 @@ from bot.services.reviews import (
 )
 from cogs._checks import guild_id_of, require_moderator
 from cogs._publisher import DiscordPublisher
-from cogs.study_buttons import plural, week_text
 from db.repositories.reviews import Review
 
 DESCRIPTION_BUDGET = 4000
@@ -194,12 +193,6 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Peer 
         self.reviews = bot.services.reviews
         super().__init__()
 
-    @commands.Cog.listener()
-    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
-        # Arrives only when the gateway sends member events; their open reviews move on.
-        stepped = await self.reviews.member_left(payload.guild_id, payload.user.id)
-        await self.reviews.deliver(stepped.notices)
-
     @app_commands.command(name="submit", description="Share your work for peer review")
     @app_commands.describe(
         link="Where reviewers find it (http:// or https://)",
@@ -274,5 +267,4 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Peer 
 
 
 async def setup(bot: CohortBot) -> None:
-    bot.services.reviews.attach_publisher(DiscordPublisher(bot))
     await bot.add_cog(ReviewCog(bot))

@@ -12,8 +12,9 @@ from discord.ext import commands
 from bot.bot import CohortBot
 from bot.domain.weeks import parse_timezone
 from bot.errors import InvalidInput, UserError
+from bot.formatting import safe, timestamp
 from bot.scheduler import FireResult
-from bot.services.announcements import ADD_GOAL, CHECK_IN, PLAN_WEEK, timestamp
+from bot.services.announcements import ADD_GOAL, CHECK_IN, PLAN_WEEK
 from bot.services.schedules import ScheduleInfo
 from bot.tree import handle_error
 from cogs._checks import caller_is_moderator, guild_id_of, require_moderator
@@ -51,7 +52,7 @@ def schedule_field(info: ScheduleInfo) -> tuple[str, str]:
     name = f"#{s.id} · {s.kind}" + (" · paused" if s.paused else "")
     lines = [f"{info.description} in <#{s.channel_id}>", f"Next: {next_fire_text(info)}"]
     if s.message:
-        preview = discord.utils.escape_mentions(discord.utils.escape_markdown(s.message))
+        preview = safe(s.message)
         lines.append(f"Message: {preview[:150]}{'…' if len(preview) > 150 else ''}")
     if s.disabled_reason:
         lines.append(f"⚠️ Disabled: {s.disabled_reason}")
@@ -287,6 +288,5 @@ def study_view(buttons: tuple[str, ...], guild_id: int) -> discord.ui.View | Non
 
 
 async def setup(bot: CohortBot) -> None:
-    bot.services.scheduler.attach_publisher(DiscordPublisher(bot, study_view))
     bot.add_dynamic_items(ListPageButton)
     await bot.add_cog(ScheduleCog(bot))

@@ -9,48 +9,24 @@ a button minted for one guild refuses presses from another (a crossposted messag
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 import discord
 
 from bot.bot import CohortBot
 from bot.errors import NotAllowed
+from bot.formatting import day_text, hours_text, plural, safe, week_text
 from bot.services.checkins import CheckInResult
 from bot.tree import Refused, handle_error
 from cogs._checks import guild_id_of
 from db.repositories.goals import Goal
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 GOAL_BUTTON_ID = "cohort:goal-add"
 CHECKIN_BUTTON_ID = "cohort:checkin"
 WRONG_GUILD = "This button belongs to another server — use the one posted here."
 
 
 # ------------------------------------------------------------------------------ rendering
-
-
-def safe(text: str) -> str:
-    """User text made inert: markdown shown literally, mentions unable to render or ping."""
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
-
-
-def day_text(day: date) -> str:
-    """'Wed 18 Nov' (English whatever the process locale)."""
-    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
-
-
-def week_text(week_key: date) -> str:
-    return f"week of {week_key.day} {_MONTHS[week_key.month - 1]}"
-
-
-def hours_text(hours: float) -> str:
-    return f"{hours:g} h" if hours == round(hours, 2) else f"{hours:.2f} h"
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def goal_added_text(goal: Goal) -> str:

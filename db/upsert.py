@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
+
+from db.dialect import insert
 
 
 def upsert(
@@ -18,8 +19,7 @@ def upsert(
     update: Sequence[str],
 ) -> Insert:
     """Insert `values`, or update the `update` columns of the row matching `conflict`."""
-    module: Any = sqlite if dialect == "sqlite" else postgresql
-    stmt = module.insert(table).values(**values)
+    stmt = insert(dialect, table).values(**values)
     if not update:
         return stmt.on_conflict_do_nothing(index_elements=list(conflict))
     return stmt.on_conflict_do_update(

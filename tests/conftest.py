@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,8 +68,36 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("clean_postgres_url"))
 
 
+async def _migrate(url: str) -> None:
+    db = Database(url)
+    await db.open()
+    try:
+        await db.migrate()
+    finally:
+        await db.close()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per test run; tests start from a copy of it."""
+    path = tmp_path_factory.mktemp("template") / "cohort.sqlite3"
+    asyncio.run(_migrate(f"sqlite:///{path}"))
+    return path
+
+
+def copy_of(template: Path, url: str) -> None:
+    """Put a copy of the migrated template where a sqlite:/// `url` points."""
+    target = Path(url.removeprefix("sqlite:///"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, target)
+
+
 @pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
+async def database(database_url: str, migrated_sqlite: Path) -> AsyncIterator[Database]:
+    """A migrated database; on SQLite a copy of the run's template (migrating is still
+    called, and finds nothing to do, as at every start of the bot)."""
+    if database_url.startswith("sqlite:"):
+        copy_of(migrated_sqlite, database_url)
     db = Database(database_url)
     await db.open()
     await db.migrate()

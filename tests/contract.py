@@ -1,4 +1,5 @@
-"""DESIGN.md §3 as data: command path → option names (fixed: people and scripts rely on them)."""
+"""The command contract as data (README.md, Commands): command path → option names
+(fixed: people and scripts rely on them)."""
 
 from __future__ import annotations
 

@@ -39,8 +39,8 @@ from bot.charts import (
     WeekPoint,
     aligned_ticks,
     chart_title,
-    clean_text,
     date_range_text,
+    drawable_text,
     fill_missing_weeks,
     group_figure,
     progress_figure,
@@ -194,7 +194,7 @@ def test_week_label_and_range() -> None:
 
 def test_dollar_signs_are_literal() -> None:
     assert chart_title("$money$", MONDAY, MONDAY) == "$money$ — week of 5 Oct 2026"
-    assert clean_text(r"$\frac{1}{2}$ ^_^") == r"$\frac{1}{2}$ ^_^"
+    assert drawable_text(r"$\frac{1}{2}$ ^_^") == r"$\frac{1}{2}$ ^_^"
 
 
 @pytest.mark.parametrize(
@@ -211,8 +211,8 @@ def test_dollar_signs_are_literal() -> None:
         ("山田 Taro", "□□ Taro"),  # a script the font lacks
     ],
 )
-def test_clean_text(name: str, expected: str) -> None:
-    assert clean_text(name) == expected
+def test_drawable_text(name: str, expected: str) -> None:
+    assert drawable_text(name) == expected
 
 
 @pytest.mark.parametrize("name", ["", "   ", "🚀🚀", "山田太郎", "\u200b\u200d"])
@@ -224,20 +224,20 @@ def test_undrawable_names_fall_back(name: str) -> None:
 
 def test_long_names_are_truncated_with_an_ellipsis() -> None:
     name = "Maximilian Alexander Featherstonehaugh-Smythe"
-    cleaned = clean_text(name)
+    cleaned = drawable_text(name)
     assert len(cleaned) == MAX_NAME_CHARS
     assert cleaned.endswith("…")
     assert name.startswith(cleaned[:-1])
-    assert clean_text("a" * MAX_NAME_CHARS) == "a" * MAX_NAME_CHARS
+    assert drawable_text("a" * MAX_NAME_CHARS) == "a" * MAX_NAME_CHARS
     # Never cut a base letter from its accent.
     accented = "e" * 30 + "e\u0301x"
-    assert clean_text(accented) == "e" * 30 + "…"
+    assert drawable_text(accented) == "e" * 30 + "…"
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=80), st.integers(min_value=1, max_value=64))
-def test_clean_text_only_emits_drawable_characters(text: str, max_chars: int) -> None:
-    cleaned = clean_text(text, max_chars)
+def test_drawable_text_only_emits_drawable_characters(text: str, max_chars: int) -> None:
+    cleaned = drawable_text(text, max_chars)
     assert len(cleaned) <= max_chars
     assert cleaned == cleaned.strip()
     covered = charts._font_coverage()

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine
 
 from db.engine import alembic_config, head_revision
 from tests.conftest import TOKEN
-from tests.hardening.process import unused_port
+from tests.launcher import unused_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = ("DISCORD_TOKEN", "DATABASE_URL", "DEV_GUILD_ID", "LOG_LEVEL", "LOG_FORMAT")

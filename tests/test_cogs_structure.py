@@ -50,20 +50,24 @@ async def test_no_duplicate_command_names(loaded_bot: CohortBot) -> None:
 
 
 async def test_every_command_is_in_the_contract_with_its_options(loaded_bot: CohortBot) -> None:
-    for path, command in command_paths(loaded_bot.tree).items():
-        assert path in CONTRACT, f"/{path} is not in DESIGN.md §3"
+    paths = command_paths(loaded_bot.tree)
+    for path, command in paths.items():
+        assert path in CONTRACT, f"/{path} is not in the command contract (tests/contract.py)"
         assert tuple(p.name for p in command.parameters) == CONTRACT[path], path
+    assert sorted(paths) == sorted(CONTRACT), "a command of the contract is missing"
 
 
 async def test_moderator_groups_default_to_manage_server(loaded_bot: CohortBot) -> None:
-    for command in loaded_bot.tree.get_commands():
-        if command.name in MODERATOR_GROUPS:
-            permissions = command.default_permissions
-            assert permissions is not None and permissions == discord.Permissions(manage_guild=True)
+    moderator = [c for c in loaded_bot.tree.get_commands() if c.name in MODERATOR_GROUPS]
+    assert sorted(c.name for c in moderator) == sorted(MODERATOR_GROUPS)
+    for command in moderator:
+        assert command.default_permissions == discord.Permissions(manage_guild=True), command.name
 
 
 async def test_commands_work_in_guilds_only(loaded_bot: CohortBot) -> None:
-    for command in loaded_bot.tree.get_commands():
+    commands = loaded_bot.tree.get_commands()
+    assert commands
+    for command in commands:
         assert command.guild_only, f"/{command.name} should be guild-only"
 
 
@@ -71,5 +75,6 @@ async def test_readme_lists_every_command(loaded_bot: CohortBot) -> None:
     text = README.read_text()
     section = text.split("<!-- commands:start -->")[1].split("<!-- commands:end -->")[0]
     listed = set(re.findall(r"^\| `/([a-z -]+)` \|", section, re.M))
+    assert listed
     for path in command_paths(loaded_bot.tree):
         assert path in listed, f"README's command list lacks /{path}"

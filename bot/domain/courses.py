@@ -1,4 +1,5 @@
-"""The course exchange format of `/plan import` and `/plan export` (DESIGN.md §4.9). Pure.
+"""The course exchange format of `/plan import` and `/plan export` (README.md, Commands).
+Pure.
 
 ``{"version": 1, "course": {"key": str, "title": str, "source": str, "modules": [{"title": str,
 "hours": number, "url": str}]}}`` with ``source`` and ``url`` optional. Reading is all or

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.formatting import plural
+
 QUIET_WEEKS = 2
 LOOKBACK_WEEKS = 8
 OPEN_GOAL_WEEKS = (2, 1)  # oldest first, as the reason lists them
@@ -49,10 +51,6 @@ class Drifter:
     last_activity: datetime | None
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def drift_reasons(history: MemberHistory) -> tuple[str, ...]:
     """Why this member counts as drifting (empty: they do not)."""
     reasons: list[str] = []
@@ -64,7 +62,7 @@ def drift_reasons(history: MemberHistory) -> tuple[str, ...]:
     if active_before and not any(w in history.checkin_weeks for w in recent):
         earlier_checkins = [w for w in history.checkin_weeks if w in earlier]
         if earlier_checkins:
-            reasons.append(f"no check-in for {_plural(min(earlier_checkins), 'study week')}")
+            reasons.append(f"no check-in for {plural(min(earlier_checkins), 'study week')}")
         else:
             reasons.append(f"no check-in for {QUIET_WEEKS}+ study weeks")
     open_weeks = [history.goal_weeks.get(w) for w in OPEN_GOAL_WEEKS]
@@ -72,7 +70,7 @@ def drift_reasons(history: MemberHistory) -> tuple[str, ...]:
         done = ", ".join(f"{w.done}/{w.set}" for w in open_weeks if w is not None)
         reasons.append(f"goals mostly open two weeks running ({done} done)")
     if history.overdue_reviews > 0:
-        reasons.append(f"owes {_plural(history.overdue_reviews, 'overdue review')}")
+        reasons.append(f"owes {plural(history.overdue_reviews, 'overdue review')}")
     return tuple(reasons)
 
 

@@ -1,6 +1,6 @@
 """Peer-review pairing: who reviews which submission in a round.
 
-Rules (DESIGN §4.5), in priority order:
+Rules (README.md, Commands: /review), in priority order:
 
 1. Every submission gets ``k = min(N, pool - 1)`` distinct reviewers, never its author. ``pool`` is
    the number of eligible reviewers (members who submitted this round and are not paused). A
@@ -426,14 +426,20 @@ class _Solver:
         self.members = len(index)
         self.ages = ages
         self.author_m = [index[s.author_id] for s, _, _ in wanted]
-        self.auth = [a if a < n else -1 for a in self.author_m]  # author as a reviewer, or -1
+        # The request's author as a reviewer (their seat in the pool), or -1 when not in it.
+        self.author_seat = [a if a < n else -1 for a in self.author_m]
         self.need = [need for _, need, _ in wanted]
-        self.fixed = [
+        fixed = [
             frozenset(index[r] for r in have if r in index) if have else nothing
             for _, _, have in wanted
         ]
+        # Who may never review request j: its author and the reviewers it already had.
+        self.barred = [
+            had | {seat} if seat >= 0 else had
+            for seat, had in zip(self.author_seat, fixed, strict=True)
+        ]
         self.demand = sum(self.need)
-        self.asg: list[list[int]] = [[] for _ in wanted]
+        self.assigned: list[list[int]] = [[] for _ in wanted]
         self.subs_of: list[list[int]] = [[] for _ in pool]
         self.load = [0] * n
         self.perm = list(range(n))
@@ -441,7 +447,9 @@ class _Solver:
         self.pos = [0] * n
         for i, r in enumerate(self.perm):
             self.pos[r] = i
-        self.m, self.x, self.rem = _water_fill(base_load, self.demand)
+        # New reviews each reviewer must take, whether it may take one more (1/0), and how many
+        # of those optional slots the demand needs.
+        self.quota, self.optional, self.optional_needed = _water_fill(base_load, self.demand)
         self.over = 0  # reviewers using their optional slot
         self.below: dict[int, None] = {}  # load < m
         self.at_m: dict[int, None] = {}  # load == m, optional slot free
@@ -461,54 +469,62 @@ class _Solver:
             return _REVERSE_TOP - age
         return 0
 
-    def _ok(self, j: int, r: int, limit: int) -> bool:
+    def _may_review(self, j: int, r: int, limit: int) -> bool:
+        """Who may review whom: never the author nor a reviewer the request has (from before
+        or now), and a repeat only when its rank is within ``limit``. The BFS and the exact
+        solver's candidate lists test the same `barred` sets inline, for speed."""
         return (
-            r != self.auth[j]
-            and r not in self.asg[j]
-            and r not in self.fixed[j]
+            r not in self.barred[j]
+            and r not in self.assigned[j]
             and (limit >= _NO_LIMIT or self._rank(j, r) <= limit)
         )
 
     def _has_room(self, r: int) -> bool:
-        load, m = self.load[r], self.m[r]
-        return load < m or (load == m and self.x[r] == 1 and self.over < self.rem)
+        load, m = self.load[r], self.quota[r]
+        return load < m or (
+            load == m and self.optional[r] == 1 and self.over < self.optional_needed
+        )
 
     def _classify(self, r: int) -> None:
         self.below.pop(r, None)
         self.at_m.pop(r, None)
         self.at_x.pop(r, None)
-        load, m = self.load[r], self.m[r]
+        load, m = self.load[r], self.quota[r]
         if load < m:
             self.below[r] = None
-        elif self.x[r]:
+        elif self.optional[r]:
             if load == m:
                 self.at_m[r] = None
             elif load == m + 1:
                 self.at_x[r] = None
 
     def _add(self, j: int, r: int, track: bool = True) -> None:
-        self.asg[j].append(r)
+        self.assigned[j].append(r)
         self.subs_of[r].append(j)
         self.load[r] += 1
-        if self.load[r] == self.m[r] + 1 and self.x[r]:
+        if self.load[r] == self.quota[r] + 1 and self.optional[r]:
             self.over += 1
         if track:
             self._classify(r)
-            if len(self.asg[j]) >= self.need[j]:
+            if len(self.assigned[j]) >= self.need[j]:
                 self.short.pop(j, None)
 
     def _remove(self, j: int, r: int) -> None:
-        self.asg[j].remove(r)
+        self.assigned[j].remove(r)
         self.subs_of[r].remove(j)
-        if self.load[r] == self.m[r] + 1 and self.x[r]:
+        if self.load[r] == self.quota[r] + 1 and self.optional[r]:
             self.over -= 1
         self.load[r] -= 1
         self._classify(r)
-        if len(self.asg[j]) < self.need[j]:
+        if len(self.assigned[j]) < self.need[j]:
             self.short[j] = None
 
+    def _missing(self) -> dict[int, None]:
+        """Requests still short of reviewers, in order."""
+        return {j: None for j, need in enumerate(self.need) if len(self.assigned[j]) < need}
+
     def short_total(self) -> int:
-        return sum(self.need[j] - len(self.asg[j]) for j in self.short)
+        return sum(self.need[j] - len(self.assigned[j]) for j in self.short)
 
     # -- phases ----------------------------------------------------------------------------
 
@@ -540,37 +556,37 @@ class _Solver:
         first: list[int] = []
         rest: list[int] = []
         seen: set[int] = set()
-        for j, a in enumerate(self.auth):
+        for j, a in enumerate(self.author_seat):
             if a >= 0 and a not in seen:
                 seen.add(a)
                 first.append(j)
             else:
                 rest.append(j)
-        first.sort(key=lambda j: pos[self.auth[j]])
+        first.sort(key=lambda j: pos[self.author_seat[j]])
         for j in first:
-            self._take(j, pos[self.auth[j]] + 1)
+            self._take(j, pos[self.author_seat[j]] + 1)
         pointer = 0
         for j in rest:
             pointer = self._take(j, pointer)
         if self.ages:
-            for j, mine in enumerate(self.asg):
+            for j, mine in enumerate(self.assigned):
                 for r in [r for r in mine if self._rank(j, r) > 0]:
                     self._remove(j, r)
         for r in perm:
             self._classify(r)
-        self.short = {j: None for j in range(len(self.need)) if len(self.asg[j]) < self.need[j]}
+        self.short = self._missing()
 
     def _take(self, j: int, start: int) -> int:
         """Give ``j`` the next reviewers with room from ``perm[start]`` on; return where it stopped.
 
         The scan is short on purpose: what it leaves out, the augmenting phase fills.
         """
-        n, perm, mine, need = self.n, self.perm, self.asg[j], self.need[j]
+        n, perm, mine, need = self.n, self.perm, self.assigned[j], self.need[j]
         i, end = start, start + min(n, 2 * need + 8)
         while i < end and len(mine) < need:
             r = perm[i % n]
             i += 1
-            if self._has_room(r) and self._ok(j, r, _NO_LIMIT):
+            if self._has_room(r) and self._may_review(j, r, _NO_LIMIT):
                 self._add(j, r, track=False)
         return i % n
 
@@ -591,11 +607,11 @@ class _Solver:
     def _spare(self, j: int, limit: int) -> int:
         """A reviewer with free capacity that ``j`` may take, or -1."""
         for r in self.below:
-            if self._ok(j, r, limit):
+            if self._may_review(j, r, limit):
                 return r
-        if self.over < self.rem:
+        if self.over < self.optional_needed:
             for r in self.at_m:
-                if self._ok(j, r, limit):
+                if self._may_review(j, r, limit):
                     return r
         return -1
 
@@ -611,11 +627,11 @@ class _Solver:
         count = len(self.need)
         for _ in range(_SWAP_TRIALS):
             j2 = self.rng.randrange(count)
-            mine = self.asg[j2]
+            mine = self.assigned[j2]
             if not mine:
                 continue
             r2 = mine[self.rng.randrange(len(mine))]
-            if not self._ok(j, r2, limit):
+            if not self._may_review(j, r2, limit):
                 continue
             spare = self._spare(j2, limit)
             if spare < 0:
@@ -629,7 +645,7 @@ class _Solver:
     def _bfs(self, limit: int) -> bool:
         """One augmenting path from any short request, by BFS on the implicit residual graph."""
         n = self.n
-        auth, asg, fixed, subs_of = self.auth, self.asg, self.fixed, self.subs_of
+        barred, assigned, subs_of = self.barred, self.assigned, self.subs_of
         ages, size, author_m = self.ages, self.members, self.author_m
         seen_r = bytearray(n)
         seen_j = bytearray(len(self.need))
@@ -647,15 +663,14 @@ class _Solver:
             head += 1
             if node >= 0:
                 j = node
-                a, mine, fx, am = auth[j], asg[j], fixed[j], author_m[j]
+                never, mine, am = barred[j], assigned[j], author_m[j]
                 keep: list[int] = []
                 for r in unvisited:
                     if seen_r[r]:
                         continue
                     if (
-                        r == a
+                        r in never
                         or r in mine
-                        or r in fx
                         or (
                             (r * size + am in ages or am * size + r in ages)
                             and (limit == 0 or self._rank(j, r) > limit)
@@ -672,7 +687,7 @@ class _Solver:
                 unvisited = keep
             else:
                 r = ~node
-                if not x_done and self.x[r] and self.load[r] == self.m[r]:
+                if not x_done and self.optional[r] and self.load[r] == self.quota[r]:
                     # r could take its optional slot if someone holding one gives it up.
                     x_done = True
                     for r2 in self.at_x:
@@ -703,8 +718,8 @@ class _Solver:
     def overflow(self) -> None:
         """Balance is impossible: give what is missing to the least-loaded valid reviewers."""
         for j in list(self.short):
-            while len(self.asg[j]) < self.need[j]:
-                options = [r for r in self.perm if self._ok(j, r, _NO_LIMIT)]
+            while len(self.assigned[j]) < self.need[j]:
+                options = [r for r in self.perm if self._may_review(j, r, _NO_LIMIT)]
                 if not options:
                     break
                 best = min(
@@ -712,16 +727,16 @@ class _Solver:
                     key=lambda r: (self.base_load[r] + self.load[r], self._rank(j, r), self.pos[r]),
                 )
                 self._add(j, best, track=False)
-        self.short = {j: None for j in range(len(self.need)) if len(self.asg[j]) < self.need[j]}
+        self.short = self._missing()
 
     def _candidates(self) -> list[list[tuple[int, int]]]:
         """Every allowed (reviewer, rank) per request, reviewers in seeded order."""
         ages, size, perm = self.ages, self.members, self.perm
         out: list[list[tuple[int, int]]] = []
-        for a, auth, fixed in zip(self.author_m, self.auth, self.fixed, strict=True):
+        for a, never in zip(self.author_m, self.barred, strict=True):
             row: list[tuple[int, int]] = []
             for r in perm:
-                if r == auth or r in fixed:
+                if r in never:
                     continue
                 age = ages.get(r * size + a)
                 if age is not None:
@@ -752,10 +767,10 @@ class _Solver:
         for j, row in enumerate(costs):
             # Cheapest first; ties by distance after the author in the permutation, which
             # spreads the requests over the reviewers like the circulant base does.
-            start = pos[self.auth[j]] + 1 if self.auth[j] >= 0 else j
+            start = pos[self.author_seat[j]] + 1 if self.author_seat[j] >= 0 else j
             ranked = heapq.nsmallest(width, row, key=lambda rc: (rc[1], (pos[rc[0]] - start) % n))
             picked = dict(ranked)
-            for r in self.asg[j]:
+            for r in self.assigned[j]:
                 picked[r] = 0
             chosen.append(picked)
         want = self.short_total()
@@ -764,16 +779,16 @@ class _Solver:
         while True:
             flow = _MinCostFlow(first_r + n)
             for j, picked in enumerate(chosen):
-                mine = self.asg[j]
+                mine = self.assigned[j]
                 flow.edge(src, 3 + j, self.need[j], 0, len(mine))
                 for r, c in picked.items():
                     flow.edge(3 + j, first_r + pos[r], 1, c, int(r in mine))
             for r in self.perm:
-                load, m = self.load[r], self.m[r]
+                load, m = self.load[r], self.quota[r]
                 flow.edge(first_r + pos[r], sink, m, 0, min(load, m))
-                if self.x[r]:
+                if self.optional[r]:
                     flow.edge(first_r + pos[r], hub, 1, 0, load - m if load > m else 0)
-            flow.edge(hub, sink, self.rem, 0, self.over)
+            flow.edge(hub, sink, self.optional_needed, 0, self.over)
             sent = flow.run(src, sink, want)
             added = False
             if sent < want:
@@ -820,7 +835,7 @@ class _Solver:
     def _adopt(self, flow: _MinCostFlow, first_j: int, first_r: int) -> None:
         """Take the assignment from a solved flow network (request and reviewer node offsets)."""
         count = len(self.need)
-        self.asg = [[] for _ in range(count)]
+        self.assigned = [[] for _ in range(count)]
         self.subs_of = [[] for _ in range(self.n)]
         self.load = [0] * self.n
         self.over = 0
@@ -828,12 +843,12 @@ class _Solver:
             for v in flow.used_targets(first_j + j):
                 if v >= first_r:
                     self._add(j, self.perm[v - first_r], track=False)
-        self.short = {j: None for j in range(count) if len(self.asg[j]) < self.need[j]}
+        self.short = {j: None for j in range(count) if len(self.assigned[j]) < self.need[j]}
 
     def result(self, k: int) -> PairingResult:
         out: list[Assignment] = []
         same = reverse = 0
-        for j, mine in enumerate(self.asg):
+        for j, mine in enumerate(self.assigned):
             for r in mine:
                 out.append(Assignment(self.sub_ids[j], self.pool[r]))
                 tier = self._rank(j, r) >> _AGE_BITS

@@ -1,4 +1,5 @@
-"""Course plans: pace toward a finish date, week by week (DESIGN.md §4.9). Pure, no I/O.
+"""Course plans: pace toward a finish date, week by week (README.md, Commands).
+Pure, no I/O.
 
 A plan runs from a start date to a target date through a course's ordered modules, each with
 estimated hours. *Hours left* are the estimated hours of unfinished modules; *pace needed* is

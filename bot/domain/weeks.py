@@ -24,6 +24,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from bot.errors import InvalidInput
+from bot.formatting import MONTHS
 
 __all__ = [
     "COMMON_TIMEZONES",
@@ -63,7 +64,6 @@ MAX_TIMEZONE_LENGTH = 64
 #: Discord shows at most 25 autocomplete choices.
 MAX_CHOICES = 25
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _WEEK = timedelta(days=7)
 
 
@@ -196,7 +196,7 @@ class StudyWeek:
     def label(self, *, with_year: bool = False) -> str:
         """``"Week of 3 Mar"``, or ``"Week of 3 Mar 2026"`` with the year."""
         d = self.start_date
-        text = f"Week of {d.day} {_MONTHS[d.month - 1]}"
+        text = f"Week of {d.day} {MONTHS[d.month - 1]}"
         return f"{text} {d.year}" if with_year else text
 
     def next(self) -> StudyWeek:

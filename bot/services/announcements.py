@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from bot.charts import GroupChartData, GroupWeek, render_group_chart
 from bot.domain.weeks import StudyWeek, week_containing
+from bot.formatting import plural, timestamp
 from bot.services.goals import zone_named
 from db.repositories.checkins import CheckInsRepository
 from db.repositories.goals import GoalsRepository
@@ -120,25 +121,16 @@ async def nothing_to_pair(_guild_id: int, _at: datetime) -> Pairing:
     return Pairing("Nothing to pair this round: there are no peer-review submissions yet.")
 
 
-def timestamp(moment: datetime, style: str = "F") -> str:
-    """A Discord timestamp: each reader sees it in their own timezone."""
-    return f"<t:{int(moment.timestamp())}:{style}>"
-
-
 def late_note(fire_at: datetime, coalesced: int) -> str:
     note = f"-# ⏰ Posted late: this was due {timestamp(fire_at)} ({timestamp(fire_at, 'R')})."
     if coalesced:
-        plural = "s were" if coalesced > 1 else " was"
-        note += f" {coalesced} earlier post{plural} skipped while Cohort was offline."
+        were = "s were" if coalesced > 1 else " was"
+        note += f" {coalesced} earlier post{were} skipped while Cohort was offline."
     return note
 
 
 def _hours(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 class AnnouncementService:
@@ -276,7 +268,7 @@ class AnnouncementService:
 
         total = sum(hours.values())
         fields = [
-            Field("Checked in", _plural(len(hours), "member")),
+            Field("Checked in", plural(len(hours), "member")),
             Field(
                 "Hours",
                 f"{_hours(total)} h in total · median {_hours(statistics.median(hours.values()))} h"

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.domain.weeks import StudyWeek, parse_timezone, week_containing
 from bot.errors import InvalidInput, LimitReached, NotFound, UserError
+from bot.formatting import one_line
 from db.repositories.goals import Goal, GoalsRepository
 from db.repositories.guild_settings import GuildSettings, GuildSettingsRepository
 
@@ -45,11 +46,6 @@ def study_week(settings: GuildSettings, moment: datetime) -> StudyWeek:
     return week_containing(moment, zone_named(settings.timezone), settings.week_start)
 
 
-def clean_text(text: str) -> str:
-    """One line of text: surrounding space removed, inner runs of whitespace made one space."""
-    return " ".join(text.split())
-
-
 def parse_number(text: str) -> float | None:
     """A number typed into a form ("2", "1.5", "1,5", "2h"); None when the field is empty."""
     value = text.strip().lower().removesuffix("hours").removesuffix("h").strip()
@@ -63,7 +59,7 @@ def parse_number(text: str) -> float | None:
 
 
 def valid_goal_text(text: str) -> str:
-    cleaned = clean_text(text)
+    cleaned = one_line(text)
     if not cleaned:
         raise InvalidInput("A goal needs some text, for example “Finish module 3 videos”.")
     if len(cleaned) > GOAL_TEXT_MAX:
@@ -194,7 +190,7 @@ class GoalsService:
     ) -> list[Goal]:
         """The caller's own goals of this week matching what was typed (for autocomplete)."""
         week = await self.week_goals(guild_id, user_id)
-        needle = clean_text(typed).casefold()
+        needle = one_line(typed).casefold()
         matches = [
             goal
             for goal in week.goals

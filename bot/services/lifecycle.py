@@ -16,15 +16,12 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from bot.clock import Clock
+from bot.services.background import Runtime
 from bot.services.member_data import MemberDataService
 from bot.services.schedules import ScheduleService
 from db.repositories.lifecycle import LifecycleRepository
-
-if TYPE_CHECKING:
-    from bot.bot import CohortBot
 
 log = logging.getLogger(__name__)
 
@@ -169,9 +166,9 @@ class DailyPurge:
         self._task: asyncio.Task[None] | None = None
         self.passes = 0
 
-    async def start(self, bot: CohortBot | None = None) -> None:
+    async def start(self, runtime: Runtime | None = None) -> None:
         if self._task is None:
-            self._task = asyncio.create_task(self._run(bot), name="cohort-daily-purge")
+            self._task = asyncio.create_task(self._run(runtime), name="cohort-daily-purge")
 
     async def stop(self) -> None:
         task, self._task = self._task, None
@@ -184,12 +181,13 @@ class DailyPurge:
             await self._lifecycle.reconcile(present)
         return await self._lifecycle.purge_due()
 
-    async def _run(self, bot: CohortBot | None) -> None:
-        if bot is not None:
-            await bot.wait_until_ready()
+    async def _run(self, runtime: Runtime | None) -> None:
+        if runtime is not None:
+            await runtime.wait_until_ready()
         while True:
             try:
-                await self.run_once([g.id for g in bot.guilds] if bot is not None else None)
+                present = [g.id for g in runtime.guilds] if runtime is not None else None
+                await self.run_once(present)
             except Exception:
                 log.exception("guild purge pass failed; the next pass retries")
             self.passes += 1

@@ -26,7 +26,6 @@ import asyncio
 import hashlib
 import logging
 import math
-import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -38,10 +37,10 @@ from urllib.parse import urlsplit
 from bot.clock import Clock
 from bot.domain import pairing
 from bot.domain.weeks import StudyWeek
-from bot.errors import InvalidInput, NotFound
-from bot.scheduler import DmsClosed
-from bot.services.announcements import Pairing, Post, timestamp
-from bot.services.goals import clean_text, study_week
+from bot.errors import DmsClosed, InvalidInput, NotFound
+from bot.formatting import inert, one_line, plural, timestamp, week_text
+from bot.services.announcements import Pairing, Post
+from bot.services.goals import study_week
 from db.repositories.guild_settings import GuildSettings, GuildSettingsRepository
 from db.repositories.reviews import (
     FEEDBACK_MAX,
@@ -77,8 +76,6 @@ NO_SUCH_REVIEW = (
 )
 BAD_LINK = "The link must be a web address starting with http:// or https://."
 
-_MARKDOWN = re.compile(r"([\\*_~`|>#\-\[\]()<])")
-_MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------- validation
@@ -111,7 +108,7 @@ def valid_link(text: str) -> str:
 def _optional_text(text: str | None, limit: int, what: str) -> str | None:
     if text is None:
         return None
-    cleaned = clean_text(text)
+    cleaned = one_line(text)
     if len(cleaned) > limit:
         raise InvalidInput(f"The {what} is at most {limit} characters (yours has {len(cleaned)}).")
     return cleaned or None
@@ -136,11 +133,6 @@ def valid_weeks(weeks: int) -> int:
 
 
 # --------------------------------------------------------------------------- rendering
-
-
-def inert(text: str) -> str:
-    """Member text made safe to post: markdown shown literally, no mention can render."""
-    return _MASS_MENTION.sub("@\u200b\\1", _MARKDOWN.sub(r"\\\1", text))
 
 
 def mention(user_id: int) -> str:
@@ -187,18 +179,6 @@ def listing(lines: Sequence[str], limit: int) -> str:
         out.append(line)
         used += len(line) + 1
     return "\n".join(out)
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def _week_text(week: date) -> str:
-    """'week of 16 Nov' (English whatever the process locale)."""
-    return f"week of {week.day} {_MONTHS[week.month - 1]}"
 
 
 def pack(
@@ -274,7 +254,7 @@ def _nonce(*parts: object) -> str:
 # --------------------------------------------------------------------------- results
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Submitted:
     submission: Submission
     created: bool
@@ -352,7 +332,7 @@ class PairOutcome:
 
 def pairing_summary(outcome: PairOutcome) -> str:
     """What a pairing did, in plain words (for the moderator and the scheduled post)."""
-    week = _week_text(outcome.week.key)
+    week = week_text(outcome.week.key)
     n, k = outcome.submissions, outcome.reviewers_each
     if n == 0:
         return f"No peer-review submissions for the {week} — nothing to pair."
@@ -365,13 +345,13 @@ def pairing_summary(outcome: PairOutcome) -> str:
     if outcome.assigned:
         paired = len({r.submission.id for r in outcome.assigned})
         parts.append(
-            f"Paired {_plural(paired, 'submission')} for the {week}: {_plural(k, 'reviewer')} each."
+            f"Paired {plural(paired, 'submission')} for the {week}: {plural(k, 'reviewer')} each."
         )
         if outcome.due_at is not None:
             parts.append(f"Reviews are due {timestamp(outcome.due_at, 'R')}.")
         if k < outcome.per_submission:
             parts.append(
-                f"(Only {_plural(outcome.pool, 'member')} can review this round, so each "
+                f"(Only {plural(outcome.pool, 'member')} can review this round, so each "
                 f"submission gets {k} instead of {outcome.per_submission}.)"
             )
     if outcome.unpaired:
@@ -387,8 +367,8 @@ def pairing_summary(outcome: PairOutcome) -> str:
                 start = f"Only one submission for the {week} ({authors})"
             else:
                 start = (
-                    f"{_plural(n, 'submission')} for the {week} ({authors}{more}) but only "
-                    f"{_plural(outcome.pool, 'member')} free to review"
+                    f"{plural(n, 'submission')} for the {week} ({authors}{more}) but only "
+                    f"{plural(outcome.pool, 'member')} free to review"
                 )
         else:
             why = "there aren't enough other reviewers for them"
@@ -452,14 +432,14 @@ class ReviewService:
             reviews = tuple(await self._reviews.reviews_of(guild_id, submission.id))
             pause = await self._reviews.pause_of(guild_id, user_id)
         return Submitted(
-            submission,
-            created,
-            week,
-            reviews,
-            assigned,
-            waiting,
-            pause.until if pause and pause.reason == "paused" else None,
-            notices,
+            submission=submission,
+            created=created,
+            week=week,
+            reviews=reviews,
+            assigned=assigned,
+            waiting=waiting,
+            paused_until=pause.until if pause and pause.reason == "paused" else None,
+            notices=notices,
         )
 
     async def status(self, guild_id: int, user_id: int) -> Status:
@@ -482,7 +462,7 @@ class ReviewService:
 
     async def owed_suggestions(self, guild_id: int, user_id: int, typed: str) -> list[Review]:
         """Reviews the member owes matching what was typed (for autocomplete)."""
-        needle = clean_text(typed).casefold()
+        needle = one_line(typed).casefold()
         owed = await self._reviews.owed(guild_id, [user_id])
         return [
             r
@@ -528,6 +508,11 @@ class ReviewService:
         async with self._locks[guild_id]:
             await self._reviews.set_pause(guild_id, user_id, None, "left", self._clock.now())
             return await self._step_back(guild_id, user_id, drop=True)
+
+    async def member_departed(self, guild_id: int, user_id: int) -> None:
+        """The departure hook (GuildLifecycleService): step back, then tell whom it concerns."""
+        stepped = await self.member_left(guild_id, user_id)
+        await self.deliver(stepped.notices)
 
     # -- pairing -----------------------------------------------------------------------------
 
@@ -787,7 +772,7 @@ class ReviewService:
         if added and channel_id is not None:
             lines = _assignment_lines(added)
             header = (
-                f"**Peer review — {_week_text(week.key)}:** new reviewers for a late submission."
+                f"**Peer review — {week_text(week.key)}:** new reviewers for a late submission."
             )
             for i, post in enumerate(pack(header, lines)):
                 notices.append(
@@ -866,7 +851,7 @@ class ReviewService:
         notices: list[Notice] = []
         for reviewer_id in sorted(opted_in):
             mine = by_reviewer[reviewer_id]
-            lines = [f"You have {_plural(len(mine), 'new peer review')} in **{inert(group)}**:"]
+            lines = [f"You have {plural(len(mine), 'new peer review')} in **{inert(group)}**:"]
             for review in mine[:MAX_LISTED]:
                 lines.append(f"• {review_item(review, now)}")
                 if review.submission.note:

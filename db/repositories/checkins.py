@@ -34,10 +34,10 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from db.dialect import insert
 from db.repositories.guild_settings import GuildSettings
 from db.schema.core import guild_settings, member_preferences
 from db.schema.goals import checkins
@@ -174,8 +174,7 @@ class _Pending:
 
 
 def _upsert(dialect: str) -> Any:
-    module: Any = sqlite if dialect == "sqlite" else postgresql
-    stmt = module.insert(checkins)
+    stmt = insert(dialect, checkins)
     return stmt.on_conflict_do_update(
         index_elements=list(_KEY),
         set_={

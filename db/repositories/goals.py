@@ -13,9 +13,9 @@ from datetime import date, datetime
 from typing import Any, TypeAlias
 
 from sqlalchemy import ColumnElement, Row, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from db.dialect import insert
 from db.schema.goals import GOALS_PER_WEEK, goals
 
 # More attempts than slots: each failed attempt means a concurrent writer took a slot.
@@ -93,8 +93,7 @@ def _goal(row: AnyRow) -> Goal:
 
 
 def _insert(dialect: str) -> Any:
-    module: Any = sqlite if dialect == "sqlite" else postgresql
-    return module.insert(goals)
+    return insert(dialect, goals)
 
 
 def _in_week(first_day: date, last_day: date) -> ColumnElement[bool]:

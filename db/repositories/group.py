@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, select, union
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.dialect import batches
 from db.schema.goals import checkins, goals
 
 # Ids in one IN (…) list: well under both backends' parameter limits.
-_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,6 @@ class RecentActivity:
 def _counts(sums: Sequence[Any]) -> tuple[int, ...]:
     """Sums of counts (NULL for a week without rows; PostgreSQL sums counts as numeric)."""
     return tuple(int(v or 0) for v in sums)
-
-
-def _batches(ids: Sequence[int]) -> list[Sequence[int]]:
-    return [ids[i : i + _BATCH] for i in range(0, len(ids), _BATCH)]
 
 
 class GroupRepository:
@@ -133,7 +129,7 @@ class GroupRepository:
         the two dates; members without any are absent."""
         found: dict[int, datetime] = {}
         async with self._engine.connect() as conn:
-            for batch in _batches(user_ids):
+            for batch in batches(user_ids):
                 for table in (goals, checkins):
                     rows = await conn.execute(
                         select(table.c.user_id, func.max(table.c.updated_at))
@@ -155,11 +151,11 @@ class GroupRepository:
         dates (None: from the very first), ordered by member and week."""
         goal_stats: dict[tuple[int, date], tuple[int, int]] = {}
         checkin_stats: dict[tuple[int, date], tuple[int, float]] = {}
-        batches: list[Sequence[int] | None] = (
-            [None] if user_ids is None else list(_batches(user_ids))
+        slices: list[Sequence[int] | None] = (
+            [None] if user_ids is None else list(batches(user_ids))
         )
         async with self._engine.connect() as conn:
-            for batch in batches:
+            for batch in slices:
                 goal_rows = await conn.execute(
                     select(
                         goals.c.user_id,

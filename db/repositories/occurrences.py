@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 from sqlalchemy import and_, case, delete, func, or_, select, type_coerce, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from db.dialect import insert
 from db.repositories.schedules import ZonedSchedule, zoned_row, zoned_select
 from db.schema.schedules import schedule_nudges, schedule_occurrences, schedules
 from db.types import UtcDateTime
@@ -117,8 +117,7 @@ def _row(new: NewOccurrence, now: datetime) -> dict[str, Any]:
 
 def _insert_missing(dialect: str) -> Any:
     """INSERT … ON CONFLICT DO NOTHING for occurrence rows (given as execute parameters)."""
-    module: Any = sqlite if dialect == "sqlite" else postgresql
-    return module.insert(_o).on_conflict_do_nothing(
+    return insert(dialect, _o).on_conflict_do_nothing(
         index_elements=["schedule_id", "fire_at", "manual"]
     )
 

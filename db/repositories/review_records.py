@@ -16,12 +16,13 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, select, union, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.dialect import batches
 from db.repositories.member_records import FORMER_MEMBER
+from db.repositories.reviews import Submission
 from db.schema.reviews import review_assignments, review_pauses, review_rounds, review_submissions
 
 _s, _a = review_submissions, review_assignments
 # Ids in one IN (…) list: well under both backends' parameter limits.
-_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -38,19 +39,8 @@ class ReviewRecord:
 
 
 @dataclass(frozen=True)
-class SubmissionRecord:
-    id: int
-    round_key: date
-    url: str
-    title: str | None
-    note: str | None
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
 class MemberReviews:
-    submissions: tuple[SubmissionRecord, ...]
+    submissions: tuple[Submission, ...]
     given: tuple[ReviewRecord, ...]
     received: tuple[ReviewRecord, ...]
     paused_until: datetime | None
@@ -65,10 +55,6 @@ class ForgottenReviews:
     open_reviews: int
     pauses: int
     rounds_anonymised: int
-
-
-def _batches(ids: Sequence[int]) -> list[Sequence[int]]:
-    return [ids[i : i + _BATCH] for i in range(0, len(ids), _BATCH)]
 
 
 def _reviews() -> Any:
@@ -93,13 +79,13 @@ class ReviewRecordsRepository:
         async with self._engine.connect() as conn:
             submissions = await conn.execute(
                 select(
-                    _s.c.id, _s.c.round_key, _s.c.url, _s.c.title, _s.c.note,
-                    _s.c.created_at, _s.c.updated_at,
+                    _s.c.id, _s.c.guild_id, _s.c.user_id, _s.c.round_key, _s.c.url, _s.c.title,
+                    _s.c.note, _s.c.created_at, _s.c.updated_at,
                 )
                 .where(_s.c.guild_id == guild_id, _s.c.user_id == user_id)
                 .order_by(_s.c.round_key, _s.c.id)
             )  # fmt: skip
-            subs = tuple(SubmissionRecord(*row) for row in submissions)
+            subs = tuple(Submission(*row) for row in submissions)
             given = await conn.execute(
                 _reviews()
                 .where(_a.c.guild_id == guild_id, _a.c.reviewer_id == user_id)
@@ -239,7 +225,7 @@ class ReviewRecordsRepository:
             rounds.append(_s.c.round_key >= first_day)
         joined = _a.join(_s, _s.c.id == _a.c.submission_id)
         async with self._engine.connect() as conn:
-            for batch in _batches(list(user_ids)):
+            for batch in batches(list(user_ids)):
                 given = await conn.execute(
                     select(_a.c.reviewer_id, _s.c.round_key, func.count())
                     .select_from(joined)

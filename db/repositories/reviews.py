@@ -7,15 +7,15 @@ unique per member and round; submitting again updates that row (its assignments 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeAlias
 
 from sqlalchemy import Row, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from db.dialect import batches, insert
 from db.schema import member_preferences
 from db.schema.reviews import (
     FEEDBACK_MAX,
@@ -151,17 +151,6 @@ def _reviews() -> Any:
     return select(*_REVIEW).select_from(_a.join(_s, _s.c.id == _a.c.submission_id))
 
 
-def _insert(dialect: str, table: Any) -> Any:
-    module: Any = sqlite if dialect == "sqlite" else postgresql
-    return module.insert(table)
-
-
-def _chunks(values: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
-    """IN lists in slices: SQLite caps the number of bound parameters."""
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 class ReviewsRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -185,7 +174,7 @@ class ReviewsRepository:
         async with self._engine.begin() as conn:
             row = (
                 await conn.execute(
-                    _insert(conn.dialect.name, _s)
+                    insert(conn.dialect.name, _s)
                     .values(
                         guild_id=guild_id,
                         user_id=user_id,
@@ -292,7 +281,7 @@ class ReviewsRepository:
         """Open reviews of these reviewers, oldest first."""
         out: list[Review] = []
         async with self._engine.connect() as conn:
-            for chunk in _chunks(sorted(set(reviewer_ids))):
+            for chunk in batches(sorted(set(reviewer_ids))):
                 rows = await conn.execute(
                     _reviews()
                     .where(
@@ -325,7 +314,7 @@ class ReviewsRepository:
         reviewer, author = _a.c.reviewer_id, _s.c.user_id
         out: dict[tuple[int, int], date] = {}
         async with self._engine.connect() as conn:
-            for chunk in _chunks(sorted(set(members))):
+            for chunk in batches(sorted(set(members))):
                 rows = await conn.execute(
                     select(reviewer, author, func.max(_s.c.round_key).label("round_key"))
                     .select_from(_a.join(_s, _s.c.id == _a.c.submission_id))
@@ -366,7 +355,7 @@ class ReviewsRepository:
             ids: list[int] = []
             if new:
                 rows = await conn.execute(
-                    _insert(conn.dialect.name, _a).on_conflict_do_nothing().returning(_a.c.id),
+                    insert(conn.dialect.name, _a).on_conflict_do_nothing().returning(_a.c.id),
                     [
                         {
                             "submission_id": item.submission_id,
@@ -443,7 +432,7 @@ class ReviewsRepository:
         """Record that the round was paired; False when it had been already."""
         async with self._engine.begin() as conn:
             inserted = await conn.scalar(
-                _insert(conn.dialect.name, review_rounds)
+                insert(conn.dialect.name, review_rounds)
                 .values(guild_id=guild_id, round_key=round_key, paired_at=now, paired_by=by)
                 .on_conflict_do_nothing()
                 .returning(review_rounds.c.round_key)
@@ -509,7 +498,7 @@ class ReviewsRepository:
         p = review_pauses
         out: set[int] = set()
         async with self._engine.connect() as conn:
-            for chunk in _chunks(sorted(set(user_ids))):
+            for chunk in batches(sorted(set(user_ids))):
                 rows = await conn.execute(
                     select(p.c.user_id).where(
                         p.c.guild_id == guild_id,
@@ -527,7 +516,7 @@ class ReviewsRepository:
         mp = member_preferences
         out: set[int] = set()
         async with self._engine.connect() as conn:
-            for chunk in _chunks(sorted(set(user_ids))):
+            for chunk in batches(sorted(set(user_ids))):
                 rows = await conn.execute(
                     select(mp.c.user_id).where(
                         mp.c.guild_id == guild_id,
@@ -541,7 +530,7 @@ class ReviewsRepository:
 
 async def _reviews_by_id(conn: AsyncConnection, ids: Sequence[int]) -> list[Review]:
     out: list[Review] = []
-    for chunk in _chunks(list(ids)):
+    for chunk in batches(list(ids)):
         rows = await conn.execute(_reviews().where(_a.c.id.in_(chunk)))
         out += [_review(row) for row in rows]
     out.sort(key=lambda r: (r.submission.id, r.reviewer_id))

@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import BigInteger, Integer, cast, distinct, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from db.dialect import batches
 from db.schema.goals import checkins, goals
 
 # Batches of ids in one IN (…) list stay well under both backends' parameter limits.
-_BATCH = 500
 
 
 def _days_before(dialect: str, day: date, column: Any) -> Any:
@@ -53,7 +53,7 @@ class StudySummaryRepository:
         """Which of these members checked in during the week."""
         found: set[int] = set()
         async with self._engine.connect() as conn:
-            for batch in _batches(user_ids):
+            for batch in batches(user_ids):
                 rows = await conn.execute(
                     select(checkins.c.user_id)
                     .distinct()
@@ -72,7 +72,7 @@ class StudySummaryRepository:
         """These members' unfinished goals of the week, in slot order."""
         found: dict[int, list[str]] = defaultdict(list)
         async with self._engine.connect() as conn:
-            for batch in _batches(user_ids):
+            for batch in batches(user_ids):
                 rows = await conn.execute(
                     select(goals.c.user_id, goals.c.text)
                     .where(
@@ -155,7 +155,7 @@ async def _week_masks(
         checkins.c.week_key.between(oldest, newest),
     ]
     found: dict[int, int] = {}
-    for batch in [None] if user_ids is None else _batches(user_ids):
+    for batch in [None] if user_ids is None else batches(user_ids):
         # One row per (member, week key) first: the date arithmetic runs once per week.
         weeks = (
             select(checkins.c.user_id, checkins.c.week_key)
@@ -171,7 +171,3 @@ async def _week_masks(
         )
         found.update((user_id, int(mask)) for user_id, mask in rows)
     return found
-
-
-def _batches(ids: Sequence[int]) -> list[Sequence[int]]:
-    return [ids[i : i + _BATCH] for i in range(0, len(ids), _BATCH)]

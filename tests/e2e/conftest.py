@@ -8,7 +8,8 @@ SQLite file and a frozen clock. `study_group(...)` builds the same with another 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +33,7 @@ from discord_emulator import (
     PostedMessage,
     run_client,
 )
+from tests.conftest import copy_of
 
 # Wednesday 18 November 2026, 12:00 UTC.
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
@@ -76,6 +78,16 @@ async def start_bot(emu: Emulator, database_url: str, clock: Clock) -> CohortBot
     return await create_bot(Settings(token=emu.bot_token, database_url=database_url), clock=clock)
 
 
+# A SQLite file migrated once per test run (tests/conftest.py); each group starts on a copy.
+_template: Path | None = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _migrated_once(migrated_sqlite: Path) -> None:
+    global _template
+    _template = migrated_sqlite
+
+
 @asynccontextmanager
 async def study_group(tmp_path: Path, clock: Clock | None = None) -> AsyncIterator[StudyGroup]:
     emu = Emulator()
@@ -89,6 +101,8 @@ async def study_group(tmp_path: Path, clock: Clock | None = None) -> AsyncIterat
     other_guild.add_text_channel("lobby")
     zoe = other_guild.add_member("Zoe")
     url = f"sqlite:///{tmp_path}/cohort.sqlite3"
+    if _template is not None:
+        copy_of(_template, url)
     clock = clock or FrozenClock(NOW)
     emu.clock = clock.now  # Discord's nonce window runs on the bot's time
     async with emu.running():
@@ -115,3 +129,12 @@ def refused(result: InteractionResult, *words: str) -> bool:
     """An ephemeral answer that says each of `words` (case-insensitive)."""
     text = (result.content or "").lower()
     return result.ephemeral and all(w.lower() in text for w in words)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Wait (bounded) for something the bot does after an event it is not asked to answer."""
+    for _ in range(300):
+        if await check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")

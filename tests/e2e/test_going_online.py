@@ -4,7 +4,6 @@ the test launcher, which only points discord.py at the emulator or at a port nob
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
 import subprocess
@@ -20,10 +19,9 @@ from bot.config import Settings
 from discord_emulator import Emulator, run_client
 from tests.conftest import TOKEN
 from tests.e2e.conftest import NOW
-from tests.hardening.process import unused_port
 from tests.hardening.test_least_permissions import documented_permissions
+from tests.launcher import bot_environment, unused_port
 
-ROOT = Path(__file__).resolve().parents[2]
 READY = re.compile(
     r"Cohort is online as (?P<name>.+) in (?P<count>\d+) servers? — invite: (?P<url>\S+)"
 )
@@ -31,32 +29,19 @@ READY = re.compile(
 pytestmark = pytest.mark.e2e
 
 
-def launcher_env(
-    database: Path, api_base: str, gateway: str, token: str, **extra: str
-) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DEV_", "LOG_"))}
-    return {
-        **env,
-        "DISCORD_TOKEN": token,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "LOG_LEVEL": "INFO",
-        "COHORT_TEST_API_BASE": api_base,
-        "COHORT_TEST_GATEWAY": gateway,
-        "PYTHONPATH": str(ROOT),
-        **extra,
-    }
-
-
 async def test_the_ready_line_names_the_bot_its_servers_and_its_invite(tmp_path: Path) -> None:
     emu = Emulator()
     emu.world.add_guild("Study Group").add_text_channel("general")
     emu.world.add_guild("Another Group")
     async with emu.running(patch_discord=False):
-        env = launcher_env(
-            tmp_path / "cohort.sqlite3", emu.api_base, emu.gateway_url, emu.bot_token
+        env = bot_environment(
+            tmp_path / "cohort.sqlite3",
+            api_base=emu.api_base,
+            gateway=emu.gateway_url,
+            token=emu.bot_token,
         )
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.e2e.launcher", cwd=tmp_path, env=env,
+            sys.executable, "-m", "tests.launcher", cwd=tmp_path, env=env,
             stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         assert process.stderr is not None
@@ -90,16 +75,16 @@ async def test_the_ready_line_names_the_bot_its_servers_and_its_invite(tmp_path:
 
 def test_without_a_route_to_discord_it_retries_then_stops_with_one_line(tmp_path: Path) -> None:
     port = unused_port()
-    env = launcher_env(
+    env = bot_environment(
         tmp_path / "cohort.sqlite3",
-        f"http://127.0.0.1:{port}/api/v10",
-        f"ws://127.0.0.1:{port}/",
-        TOKEN,
+        api_base=f"http://127.0.0.1:{port}/api/v10",
+        gateway=f"ws://127.0.0.1:{port}/",
+        token=TOKEN,
         COHORT_TEST_LOGIN_ATTEMPTS="3",
         COHORT_TEST_LOGIN_DELAY="0.01",
     )
     result = subprocess.run(
-        [sys.executable, "-m", "tests.e2e.launcher"],
+        [sys.executable, "-m", "tests.launcher"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 1, result.stderr
@@ -117,9 +102,15 @@ async def run_launcher(
     emu: Emulator, tmp_path: Path, token: str, **extra: str
 ) -> subprocess.CompletedProcess[str]:
     """`python -m bot` (through the launcher) against the running emulator, to its exit."""
-    env = launcher_env(tmp_path / "cohort.sqlite3", emu.api_base, emu.gateway_url, token, **extra)
+    env = bot_environment(
+        tmp_path / "cohort.sqlite3",
+        api_base=emu.api_base,
+        gateway=emu.gateway_url,
+        token=token,
+        **extra,
+    )
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.e2e.launcher", cwd=tmp_path, env=env,
+        sys.executable, "-m", "tests.launcher", cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:

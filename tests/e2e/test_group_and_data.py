@@ -9,7 +9,6 @@ import gzip
 import io
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
@@ -21,21 +20,12 @@ from db.repositories.nudges import NudgeRepository
 from db.schema.reviews import review_assignments
 from discord_emulator import CommandUnavailable, InteractionResult, Member, PostedMessage
 from discord_emulator import interactions as emulator_interactions
-from tests.e2e.conftest import NOW, StudyGroup, refused
+from tests.e2e.conftest import NOW, StudyGroup, eventually, refused
 from tests.seeding import checkin_row, goal_row, insert_rows
 
 pytestmark = pytest.mark.e2e
 
 THIS_WEEK = NOW.date() - timedelta(days=NOW.weekday())
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    """Wait (bounded) for something the bot does after an event it is not asked to answer."""
-    for _ in range(300):
-        if await check():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def study(group: StudyGroup) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.clock import FrozenClock
 from db.schema.reviews import review_submissions
 from discord_emulator import Channel, CommandUnavailable, Member, PostedMessage
-from tests.e2e.conftest import StudyGroup, refused, study_group
+from tests.e2e.conftest import StudyGroup, eventually, refused, study_group
 
 pytestmark = pytest.mark.e2e
 
@@ -300,6 +300,28 @@ async def test_reviews_of_a_member_who_leaves_move_to_others(group: StudyGroup) 
     assert bob.id not in moved.pings.users
     status = await group.bot.services.reviews.status(group.guild.id, bob.id)
     assert status.owed == ()
+
+
+async def test_a_member_who_leaves_before_pairing_is_left_out_of_it(group: StudyGroup) -> None:
+    reviews = await reviews_channel(group)
+    bob = group.guild.add_member("Bob")
+    for member in (group.sam, group.ada, bob):
+        await submit(member)
+    bob.leave()  # the lifecycle cog hears it; the review departure hook runs after it
+
+    async def departed() -> bool:
+        status = await group.bot.services.reviews.status(group.guild.id, bob.id)
+        return status.pause is not None
+
+    await eventually(departed, "the review side of the departure")
+    # Bob's submission is still reviewed, but he reviews nobody's.
+    assert "Only 2 members can review" in await pair(group)
+    assert len(group.posts(reviews)) == 1
+    service = group.bot.services.reviews
+    assert (await service.status(group.guild.id, bob.id)).owed == ()
+    for member in (group.sam, group.ada):
+        status = await service.status(group.guild.id, member.id)
+        assert status.reviews and bob.id not in {r.reviewer_id for r in status.reviews}
 
 
 # Monday 16 November 2026 is the first day of a study week (the default week start).

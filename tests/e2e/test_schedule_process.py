@@ -3,45 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
 from discord_emulator import MANAGE_GUILD, Emulator
-
-ROOT = Path(__file__).resolve().parents[2]
-LEASE_SECONDS = 3
+from tests.launcher import bot_process
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-@asynccontextmanager
-async def bot_process(emu: Emulator, database: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    env = {
-        **os.environ,
-        "DISCORD_TOKEN": emu.bot_token,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "LOG_LEVEL": "INFO",
-        "COHORT_TEST_API_BASE": emu.api_base,
-        "COHORT_TEST_GATEWAY": emu.gateway_url,
-        "COHORT_TEST_LEASE_SECONDS": str(LEASE_SECONDS),
-    }
-    env.pop("DEV_GUILD_ID", None)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.e2e.launcher", cwd=ROOT, env=env
-    )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-        await process.wait()
 
 
 def occurrence_rows(database: Path) -> list[tuple[str, int | None, int]]:

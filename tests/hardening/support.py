@@ -270,3 +270,9 @@ def compress_discord_backoff(monkeypatch: pytest.MonkeyPatch, factor: float = 0.
     import discord.http
 
     monkeypatch.setattr(discord.http, "asyncio", _ScaledAsyncio(factor))
+
+
+def query(database: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Read the bot's SQLite file directly (while the bot may be writing to it)."""
+    with contextlib.closing(sqlite3.connect(database, timeout=5)) as conn:
+        return conn.execute(sql, params).fetchall()

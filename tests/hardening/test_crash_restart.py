@@ -1,7 +1,7 @@
 """SIGKILL at the worst moments, then a restart: every occurrence is posted exactly once, and
 a check-in or goal being written is either all there or not there at all.
 
-The bot runs as a real process (`python -m bot` through tests/hardening/launcher.py) on a
+The bot runs as a real process (`python -m bot` through tests/launcher.py) on a
 clock that starts at a chosen moment; the emulator dedupes posts with the same nonce
 (`enforce_nonce`), as Discord does for a few minutes.
 """
@@ -22,8 +22,8 @@ from bot.services.guild_settings import GuildSettingsService
 from db.engine import Database
 from db.repositories.guild_settings import GuildSettingsRepository
 from discord_emulator import MANAGE_GUILD, Channel, Emulator, InteractionResult
-from tests.hardening.process import bot_process, query
-from tests.hardening.support import integrity
+from tests.hardening.support import integrity, query
+from tests.launcher import bot_process
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

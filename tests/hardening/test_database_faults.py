@@ -21,9 +21,9 @@ from db.engine import Database
 from discord_emulator import InteractionResult
 from tests.conftest import TOKEN
 from tests.e2e.conftest import StudyGroup
-from tests.hardening.process import ROOT, bot_environment, query, unused_port
-from tests.hardening.support import INCIDENT, integrity, loop_lag, rows_of, sqlite_path
+from tests.hardening.support import INCIDENT, integrity, loop_lag, query, rows_of, sqlite_path
 from tests.hardening.tour import answer_text
+from tests.launcher import ROOT, bot_environment, unused_port
 
 LOCK_SECONDS = 10.0
 BUSY = Busy().message
@@ -113,7 +113,7 @@ def start_bot(database: Path, *, drop_file_override: bool = False) -> subprocess
         gateway=f"ws://127.0.0.1:{port}/",
         token=TOKEN,
     )
-    command = [sys.executable, "-m", "tests.hardening.launcher"]
+    command = [sys.executable, "-m", "tests.launcher"]
     if drop_file_override and os.geteuid() == 0:
         # root writes to read-only files anyway; without this capability it cannot.
         command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]

@@ -87,7 +87,7 @@ HOSTILE = (
 )
 
 
-# Commands whose answer DESIGN.md makes public; everything else answers privately.
+# Commands whose answer is public (README.md, Commands); everything else answers privately.
 PUBLIC_ANSWERS = ("faq ask",)
 
 

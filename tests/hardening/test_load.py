@@ -11,8 +11,7 @@ import pytest
 
 from discord_emulator import InteractionResult, Member
 from tests.e2e.conftest import StudyGroup
-from tests.hardening.process import query
-from tests.hardening.support import INCIDENT, assert_no_ping_escaped, leaves, sqlite_path
+from tests.hardening.support import INCIDENT, assert_no_ping_escaped, leaves, query, sqlite_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -8,6 +8,7 @@ Driven by the command tree the bot synced, so commands added later are covered t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -53,7 +54,7 @@ def refusals_logged(caplog: pytest.LogCaptureFixture, user_id: int) -> list[str]
 
 
 async def test_the_tables_cover_the_whole_contract(group: StudyGroup) -> None:
-    """These tests walk the synced tree: it holds every command of DESIGN.md, the moderator
+    """These tests walk the synced tree: it holds every command of the contract, the moderator
     ones are those the contract names, and the moderator groups are hidden by default."""
     tree = tree_of(group)
     assert sorted(tree) == sorted(CONTRACT)
@@ -271,8 +272,13 @@ async def test_forged_and_foreign_button_ids_are_refused(
                 )
             )
 
-    # Let every forged press run its course (unknown ids are never answered).
-    await asyncio.sleep(3.2)
+    # Every press is answered or, an unknown id, never is: wait for each answer up to Discord's
+    # deadline (the emulator's wait_ack raises an AssertionError once it has passed).
+    async def settled(result: InteractionResult) -> None:
+        with contextlib.suppress(AssertionError):
+            await group.emu.interactions.wait_ack(result)
+
+    await asyncio.gather(*(settled(result) for _, result in clicks))
     answered, problems = 0, []
     for forged, result in clicks:
         if not result.acknowledged:

@@ -1,0 +1,51 @@
+"""bot/formatting.py: the shared words, and escapes equal to discord.py's."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import discord
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.formatting import day_text, inert, one_line, plural, safe, timestamp, week_text
+
+
+def test_plural() -> None:
+    assert [plural(n, "goal") for n in (0, 1, 2)] == ["0 goals", "1 goal", "2 goals"]
+
+
+def test_dates_are_english_on_every_weekday() -> None:
+    days = [date(2026, 11, 16 + i) for i in range(7)]
+    assert [day_text(d) for d in days] == [
+        f"{w} {16 + i} Nov" for i, w in enumerate(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
+    ]
+    assert week_text(date(2027, 1, 4)) == "week of 4 Jan"
+
+
+def test_timestamp_styles() -> None:
+    moment = datetime(2026, 11, 18, 12, tzinfo=UTC)
+    assert timestamp(moment) == "<t:1795003200:F>"
+    assert timestamp(moment, "R") == "<t:1795003200:R>"
+
+
+def test_one_line() -> None:
+    assert one_line("  read\n\tchapter   2 ") == "read chapter 2"
+    assert one_line("") == ""
+
+
+MARKS = st.text(alphabet="ab _*~`|\\>#-[]()<@!&:/.0123456789\n everyonehttps", max_size=60)
+
+
+@given(MARKS)
+def test_safe_is_discords_escapes(text: str) -> None:
+    expected = discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    assert safe(text) == expected
+
+
+def test_safe_and_inert_on_hostile_text() -> None:
+    hostile = "@everyone **bold** <@123456789012345678> [x](https://evil) @here"
+    for escaped in (safe(hostile), inert(hostile)):
+        assert "@everyone" not in escaped and "@here" not in escaped and "**" not in escaped
+    assert "https://evil" in safe(hostile)  # links stay whole
+    assert "\\<@" in inert(hostile)
