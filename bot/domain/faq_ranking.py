@@ -45,6 +45,7 @@ Updates
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import math
 from collections import Counter
@@ -72,7 +73,11 @@ __all__ = [
     "FaqIndex",
     "Match",
     "Ranking",
+    "doc_texts",
     "embed_docs",
+    "text_digest",
+    "vector_bytes",
+    "vector_from_bytes",
 ]
 
 #: Minimum confidence for an answer, lexical only. Chosen on the tune set: the highest
@@ -283,25 +288,54 @@ def answer_opening(answer: str) -> str:
     return text[:ANSWER_OPENING_CHARS].rsplit(" ", 1)[0]
 
 
+def doc_texts(doc: FaqDoc) -> tuple[str, ...]:
+    """The texts of an entry that are embedded: its question, its aliases, its answer's opening."""
+    return (doc.question, *doc.aliases, answer_opening(doc.answer))
+
+
+def text_digest(text: str) -> bytes:
+    """The key of a text's stored vector: sha256 of the text with its spacing collapsed (the
+    model's tokenizer splits on spacing, so such texts get the same vector)."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).digest()
+
+
+def vector_bytes(vector: Any) -> bytes:
+    """A vector as stored: little-endian float32 (exact: a stored vector ranks as a fresh one)."""
+    import numpy as np
+
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def vector_from_bytes(raw: bytes, dimensions: int | None = None) -> Any:
+    """The vector stored as ``raw``, or ``None`` if it isn't one (of ``dimensions`` values)."""
+    import numpy as np
+
+    if not raw or len(raw) % 4 or (dimensions is not None and len(raw) != 4 * dimensions):
+        return None
+    return np.frombuffer(raw, dtype="<f4").astype(np.float32)
+
+
 def embed_docs(
-    embedder: Embedder, docs: Iterable[FaqDoc], known: Mapping[str, Any] | None = None
+    embedder: Embedder,
+    docs: Iterable[FaqDoc],
+    known: Mapping[str, Any] | None = None,
+    fresh: dict[str, Any] | None = None,
 ) -> dict[int, DocVectors]:
     """Embeddings of ``docs``, reusing ``known`` vectors (text -> vector) and embedding every
-    other text once, in one batch. Touches no index: safe to run in a worker thread."""
+    other text once, in one model call; those are also added to ``fresh`` (to be stored).
+    Touches no index: safe to run in a worker thread."""
     import numpy as np
 
     docs = list(docs)
     known = dict(known or {})
-    wanted = {
-        text
-        for doc in docs
-        for text in (doc.question, *doc.aliases, answer_opening(doc.answer))
-        if text not in known
-    }
+    wanted = {text for doc in docs for text in doc_texts(doc) if text not in known}
     if wanted:
         texts = sorted(wanted)
         vectors = embedder.embed(texts)
-        known.update(zip(texts, vectors, strict=True))
+        made = dict(zip(texts, vectors, strict=True))
+        known.update(made)
+        if fresh is not None:
+            fresh.update(made)
     out: dict[int, DocVectors] = {}
     for doc in docs:
         titles = np.stack([known[t] for t in (doc.question, *doc.aliases)])
@@ -348,19 +382,19 @@ class _Vectors:
             return {}
         if self._stack is None:
             ids = sorted(self._docs)
-            owners = np.concatenate(
-                [np.full(len(self._docs[i].titles), n, dtype=np.intp) for n, i in enumerate(ids)]
-            )
+            counts = np.array([len(self._docs[i].titles) for i in ids], dtype=np.intp)
+            # Where each entry's title rows start: an entry's rows are contiguous.
+            starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.intp)
             titles = np.concatenate([self._docs[i].titles for i in ids])
             centroids = np.stack([self._docs[i].centroid for i in ids])
             answers = np.stack([self._docs[i].answer for i in ids])
-            self._stack = (titles, owners, centroids, answers, ids)
-        titles, owners, centroids, answers, ids = self._stack
+            self._stack = (titles, starts, centroids, answers, ids)
+        titles, starts, centroids, answers, ids = self._stack
         q = self.embedder.embed([query])[0] if vector is None else vector
-        # einsum, not ``@``: it stays off BLAS's thread pool, which would fight the model's
-        # threads for the cores.
-        best = np.full(len(ids), -1.0)
-        np.maximum.at(best, owners, np.einsum("ij,j->i", titles, q))
+        # Three matrix-vector products and a segmented maximum, all in numpy: nothing per
+        # entry or per phrasing in Python. einsum, not ``@``: it stays off BLAS's thread pool,
+        # which would fight the model's threads for the cores.
+        best = np.maximum.reduceat(np.einsum("ij,j->i", titles, q), starts).astype(np.float64)
         combined = (
             W_TITLE_SEMANTIC * best
             + W_CENTROID_SEMANTIC * np.einsum("ij,j->i", centroids, q)
@@ -387,14 +421,16 @@ class FaqIndex:
         docs: Iterable[FaqDoc],
         embedder: Embedder | None = None,
         known: Mapping[str, Any] | None = None,
+        fresh: dict[str, Any] | None = None,
     ) -> FaqIndex:
         """An index of ``docs`` (a later doc with the same id replaces an earlier one); with an
-        embedder, semantic, embedding in one batch the texts that ``known`` lacks."""
+        embedder, semantic, embedding in one batch the texts that ``known`` lacks (collected in
+        ``fresh``)."""
         index = cls()
         for doc in docs:
             index.upsert(doc)
         if embedder is not None:
-            index.attach(embedder, embed_docs(embedder, index._docs.values(), known))
+            index.attach(embedder, embed_docs(embedder, index._docs.values(), known, fresh))
         return index
 
     def attach(self, embedder: Embedder, vectors: Mapping[int, DocVectors]) -> None:
