@@ -103,6 +103,15 @@ class OnnxEmbedder:
                     self._recent.popitem(last=False)
         return out
 
+    def tokens(self, texts: Sequence[str]) -> int:
+        """How many tokens ``texts`` put through the model (after the cut; for reports)."""
+        return sum(len(e.ids) for e in self._tokenizer.encode_batch(list(texts)))
+
+    def forget_recent(self) -> None:
+        """Empty the cache of recent texts (a benchmark's cold start)."""
+        with self._lock:
+            self._recent.clear()
+
     def _run(self, texts: list[str]) -> npt.NDArray[np.float32]:
         import numpy as np
 

@@ -353,7 +353,7 @@ class _Vectors:
     def __init__(self, embedder: Embedder, vectors: Mapping[int, DocVectors]) -> None:
         self.embedder = embedder
         self._docs: dict[int, DocVectors] = dict(vectors)
-        self._stack: tuple[Any, Any, Any, Any, list[int]] | None = None
+        self._stack: tuple[Any, Any, Any, Any, Any] | None = None
 
     def put(self, doc_id: int, vectors: DocVectors) -> None:
         self._docs[doc_id] = vectors
@@ -374,14 +374,15 @@ class _Vectors:
             out[answer_opening(doc.answer)] = vectors.answer
         return out
 
-    def similarities(self, query: str, vector: Any = None) -> dict[int, float]:
-        """Per entry: the weighted best-title, centroid and answer cosines, ≥ 0."""
+    def similarities(self, query: str, vector: Any = None) -> tuple[Any, Any]:
+        """Entry ids (ascending, an int array) and, per entry, the weighted best-title,
+        centroid and answer cosines, ≥ 0 (a float64 array)."""
         import numpy as np
 
         if not self._docs:
-            return {}
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
         if self._stack is None:
-            ids = sorted(self._docs)
+            ids = np.array(sorted(self._docs), dtype=np.int64)
             counts = np.array([len(self._docs[i].titles) for i in ids], dtype=np.intp)
             # Where each entry's title rows start: an entry's rows are contiguous.
             starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.intp)
@@ -400,7 +401,7 @@ class _Vectors:
             + W_CENTROID_SEMANTIC * np.einsum("ij,j->i", centroids, q)
             + W_ANSWER_SEMANTIC * np.einsum("ij,j->i", answers, q)
         )
-        return {doc_id: max(0.0, float(v)) for doc_id, v in zip(ids, combined, strict=True)}
+        return ids, np.maximum(combined, 0.0)
 
 
 class FaqIndex:
@@ -527,12 +528,11 @@ class FaqIndex:
         query = query[:MAX_QUERY_CHARS]
         scores = self._lexical(query)
         if self._vectors is not None and normalize(query):
-            semantic = self._vectors.similarities(query, vector)
-            scores = {
-                doc_id: LEXICAL_SHARE * scores.get(doc_id, 0.0) + (1.0 - LEXICAL_SHARE) * value
-                for doc_id, value in semantic.items()
-            }
-        top = heapq.nsmallest(limit + 1, ((-s, doc_id) for doc_id, s in scores.items() if s > 0.0))
+            top = self._top_combined(scores, self._vectors.similarities(query, vector), limit + 1)
+        else:
+            top = heapq.nsmallest(
+                limit + 1, ((-s, doc_id) for doc_id, s in scores.items() if s > 0.0)
+            )
         if not top:
             return Ranking(None)
         ordered = [(round(-s, 9), doc_id) for s, doc_id in top]
@@ -547,6 +547,28 @@ class FaqIndex:
         best = matches[0] if matches[0].confidence >= self.threshold else None
         related = [m for m in matches if m is not best and m.score >= RELATED_THRESHOLD]
         return Ranking(best, tuple(related[:MAX_RELATED]), tuple(matches))
+
+    @staticmethod
+    def _top_combined(
+        lexical: Mapping[int, float], semantic: tuple[Any, Any], count: int
+    ) -> list[tuple[float, int]]:
+        """The ``count`` best entries by ``LEXICAL_SHARE * lexical + (1 - LEXICAL_SHARE) *
+        semantic`` as (-score, id), best first, ties by id: whole-array numpy work, plus one
+        step per lexically matched entry."""
+        import numpy as np
+
+        ids, values = semantic
+        combined = (1.0 - LEXICAL_SHARE) * values
+        if lexical:
+            rows = np.searchsorted(ids, np.fromiter(lexical.keys(), np.int64, len(lexical)))
+            extra = LEXICAL_SHARE * np.fromiter(lexical.values(), np.float64, len(lexical))
+            combined[rows] = extra + (1.0 - LEXICAL_SHARE) * values[rows]
+        positive = np.flatnonzero(combined > 0.0)
+        if len(positive) > count:  # the best ``count`` and every entry tied with the last
+            cut = np.partition(-combined[positive], count - 1)[count - 1]
+            positive = positive[-combined[positive] <= cut]
+        order = positive[np.lexsort((ids[positive], -combined[positive]))][:count]
+        return [(-float(combined[i]), int(ids[i])) for i in order]
 
     def _lexical(self, query: str) -> dict[int, float]:
         words = _content_words(query)
