@@ -757,3 +757,23 @@ async def test_an_entry_sharing_a_text_with_a_removed_one_keeps_its_vector(
     await restarted.warm_up()
     await restarted.settled()
     assert restarted.semantic(GUILD) and spy.texts == []
+
+
+async def test_a_large_faq_embedded_in_the_background_is_stored_for_the_next_start(
+    database: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(faq_module, "INLINE_TEXTS", 0)  # in the background, as a big FAQ
+    monkeypatch.setattr(faq_module, "EMBED_CHUNK", 2)
+    await seed(make_service(database, clock))  # written without the model
+    spy = SpyEmbedder()
+    service = make_service(database, clock, load_embedder=lambda: spy)
+    await service.warm_up()
+    await service.settled()
+    assert service.semantic(GUILD) and len(spy.texts) == 7
+    assert len(await stored(database)) == 7
+
+    again = SpyEmbedder()
+    restarted = make_service(database, clock, load_embedder=lambda: again)
+    await restarted.warm_up()
+    await restarted.settled()
+    assert restarted.semantic(GUILD) and again.texts == []
