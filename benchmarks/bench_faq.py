@@ -18,6 +18,7 @@ import random
 import string
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from benchmarks.faq_eval_report import (
     HELDOUT_PATH,
@@ -30,8 +31,15 @@ from benchmarks.faq_eval_report import (
 )
 from benchmarks.framework import Result, median, percentile
 from benchmarks.support import frozen_heap
-from bot.domain.faq_embedding import load_default_embedder
-from bot.domain.faq_ranking import FaqDoc, FaqIndex
+from bot.domain.faq_embedding import OnnxEmbedder, load_default_embedder
+from bot.domain.faq_ranking import (
+    FaqDoc,
+    FaqIndex,
+    doc_texts,
+    text_digest,
+    vector_bytes,
+    vector_from_bytes,
+)
 
 ENTRIES = 1_000
 TARGET_P99 = 0.005
@@ -110,24 +118,47 @@ def timed(fn: Callable[[str], object], queries: Sequence[str]) -> tuple[list[flo
 
 
 def measure_semantic(
-    docs: Sequence[FaqDoc], queries: Sequence[str], lexical_p99: float, lexical_build: float
+    docs: Sequence[FaqDoc],
+    queries: Sequence[str],
+    lexical: tuple[list[float], list[float]],
+    lexical_build: float,
 ) -> list[Result]:
-    """The default ranking (lexical + the model) over the same entries: per question, the
-    index build, and what the model adds to the process and the install."""
+    """The default ranking (lexical + the model) over the same entries: per question (wall and
+    CPU, beside the lexical ranking's on the same questions), the index build cold (every text
+    through the model) and warm (from stored vectors, as after a restart), and what the model
+    adds to the process and the install."""
     before = rss_mb()
     start = time.perf_counter()
     embedder = load_default_embedder()
     embedder.embed(["warm up"])
     load_s, model_mb = time.perf_counter() - start, rss_mb() - before
+    texts = sorted({t for d in docs for t in doc_texts(d)})
+    tokens = embedder.tokens(texts)
+
+    embedder.forget_recent()
+    fresh: dict[str, object] = {}
     start, start_cpu = time.perf_counter(), time.process_time()
-    index = FaqIndex.build(docs, embedder)
+    index = FaqIndex.build(docs, embedder, fresh=fresh)
     build, build_cpu = time.perf_counter() - start, time.process_time() - start_cpu
     vectors_mb = rss_mb() - before - model_mb
+
+    # Warm: what a restart does, from the stored rows (digest -> float32 bytes).
+    stored = {text_digest(t): vector_bytes(v) for t, v in fresh.items()}
+    embedder.forget_recent()
+    calls = Counting(embedder)
+    start, start_cpu = time.perf_counter(), time.process_time()
+    known = {t: vector_from_bytes(stored[text_digest(t)], embedder.dimensions) for t in texts}
+    warm_index = FaqIndex.build(docs, calls, known)
+    warm, warm_cpu = time.perf_counter() - start, time.process_time() - start_cpu
+    assert calls.texts == 0 and len(warm_index) == len(index)
+
     for n in range(20):
         index.rank(f"warming up {n}")
     unique = list(dict.fromkeys(queries))  # each text once: no cached vector
     wall, cpu = timed(index.rank, unique)
     p50, p99 = median(wall), percentile(wall, 99)
+    lexical_wall, lexical_cpu = lexical
+    lexical_p99 = percentile(lexical_wall, 99)
     install = installed_mb(MODEL_DISTRIBUTIONS)
     costs = (
         f"model: install {sum(install.values()):.0f} MB, +{model_mb:.0f} MB resident, loaded "
@@ -145,9 +176,17 @@ def measure_semantic(
             baseline_name="lexical only p99",
             baseline=lexical_p99,
             ratio=lexical_p99 / p99,
-            notes=f"CPU time p99 {percentile(cpu, 99) * 1000:.2f} ms; {costs}",
+            notes=(
+                f"CPU time p50 {median(cpu) * 1000:.2f} ms, p99 {percentile(cpu, 99) * 1000:.2f} "
+                f"ms (lexical only: p50 {median(lexical_cpu) * 1000:.2f} ms, p99 "
+                f"{percentile(lexical_cpu, 99) * 1000:.2f} ms); {costs}"
+            ),
             extra={
+                "cpu_p50": median(cpu),
                 "cpu_p99": percentile(cpu, 99),
+                "lexical_p50": median(lexical_wall),
+                "lexical_cpu_p50": median(lexical_cpu),
+                "lexical_cpu_p99": percentile(lexical_cpu, 99),
                 "install_mb": install,
                 "model_rss_mb": model_mb,
                 "vectors_rss_mb": vectors_mb,
@@ -155,8 +194,11 @@ def measure_semantic(
             },
         ),
         Result(
-            benchmark="FAQ index build (default, with the model)",
-            workload=f"{len(docs):,} entries, in a worker thread",
+            benchmark="FAQ index build, cold (default)",
+            workload=(
+                f"{len(docs):,} entries, {len(texts):,} texts, {tokens:,} tokens through the "
+                "model, in a worker thread"
+            ),
             unit="s",
             median=build,
             target="≤ 10 s",
@@ -165,12 +207,37 @@ def measure_semantic(
             baseline=lexical_build,
             ratio=lexical_build / build,
             notes=(
-                f"{build_cpu:.1f} s CPU; the lexical index answers meanwhile; a rebuild after "
-                "an import embeds only new texts"
+                f"{build_cpu:.1f} s CPU; {tokens / build:,.0f} tokens/s wall, "
+                f"{tokens / build_cpu:,.0f} tokens/s CPU; once per text: the vectors are stored"
             ),
-            extra={"cpu_seconds": build_cpu},
+            extra={"cpu_seconds": build_cpu, "tokens": tokens, "texts": len(texts)},
+        ),
+        Result(
+            benchmark="FAQ index build, warm (default)",
+            workload=f"{len(docs):,} entries from stored vectors (after a restart), 0 model calls",
+            unit="s",
+            median=warm,
+            target="≤ 10 s",
+            met=warm <= TARGET_SEMANTIC_BUILD,
+            baseline_name="lexical index build",
+            baseline=lexical_build,
+            ratio=lexical_build / warm,
+            notes=f"{warm_cpu:.2f} s CPU",
+            extra={"cpu_seconds": warm_cpu},
         ),
     ]
+
+
+class Counting:
+    """An embedder that counts the texts it is asked for (the warm build must ask none)."""
+
+    def __init__(self, embedder: OnnxEmbedder) -> None:
+        self._embedder = embedder
+        self.texts = 0
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        self.texts += len(texts)
+        return self._embedder.embed(texts)
 
 
 def run(quick: bool) -> list[Result]:
@@ -207,7 +274,10 @@ def measure(quick: bool) -> list[Result]:
 
     p50, p99 = median(ours), percentile(ours, 99)
     b50, b99 = median(baseline), percentile(baseline, 99)
-    semantic = measure_semantic(docs, queries[: 300 if quick else 2_000], p99, build)
+    sampled = queries[: 300 if quick else 2_000]
+    # The lexical ranking on the same different questions, as the baseline of the default one.
+    lexical = timed(index.rank, list(dict.fromkeys(sampled)))
+    semantic = measure_semantic(docs, sampled, lexical, build)
     return [
         *semantic,
         Result(

@@ -45,6 +45,7 @@ Updates
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import math
 from collections import Counter
@@ -72,7 +73,11 @@ __all__ = [
     "FaqIndex",
     "Match",
     "Ranking",
+    "doc_texts",
     "embed_docs",
+    "text_digest",
+    "vector_bytes",
+    "vector_from_bytes",
 ]
 
 #: Minimum confidence for an answer, lexical only. Chosen on the tune set: the highest
@@ -283,25 +288,54 @@ def answer_opening(answer: str) -> str:
     return text[:ANSWER_OPENING_CHARS].rsplit(" ", 1)[0]
 
 
+def doc_texts(doc: FaqDoc) -> tuple[str, ...]:
+    """The texts of an entry that are embedded: its question, its aliases, its answer's opening."""
+    return (doc.question, *doc.aliases, answer_opening(doc.answer))
+
+
+def text_digest(text: str) -> bytes:
+    """The key of a text's stored vector: sha256 of the text with its spacing collapsed (the
+    model's tokenizer splits on spacing, so such texts get the same vector)."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).digest()
+
+
+def vector_bytes(vector: Any) -> bytes:
+    """A vector as stored: little-endian float32 (exact: a stored vector ranks as a fresh one)."""
+    import numpy as np
+
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def vector_from_bytes(raw: bytes, dimensions: int | None = None) -> Any:
+    """The vector stored as ``raw``, or ``None`` if it isn't one (of ``dimensions`` values)."""
+    import numpy as np
+
+    if not raw or len(raw) % 4 or (dimensions is not None and len(raw) != 4 * dimensions):
+        return None
+    return np.frombuffer(raw, dtype="<f4").astype(np.float32)
+
+
 def embed_docs(
-    embedder: Embedder, docs: Iterable[FaqDoc], known: Mapping[str, Any] | None = None
+    embedder: Embedder,
+    docs: Iterable[FaqDoc],
+    known: Mapping[str, Any] | None = None,
+    fresh: dict[str, Any] | None = None,
 ) -> dict[int, DocVectors]:
     """Embeddings of ``docs``, reusing ``known`` vectors (text -> vector) and embedding every
-    other text once, in one batch. Touches no index: safe to run in a worker thread."""
+    other text once, in one model call; those are also added to ``fresh`` (to be stored).
+    Touches no index: safe to run in a worker thread."""
     import numpy as np
 
     docs = list(docs)
     known = dict(known or {})
-    wanted = {
-        text
-        for doc in docs
-        for text in (doc.question, *doc.aliases, answer_opening(doc.answer))
-        if text not in known
-    }
+    wanted = {text for doc in docs for text in doc_texts(doc) if text not in known}
     if wanted:
         texts = sorted(wanted)
         vectors = embedder.embed(texts)
-        known.update(zip(texts, vectors, strict=True))
+        made = dict(zip(texts, vectors, strict=True))
+        known.update(made)
+        if fresh is not None:
+            fresh.update(made)
     out: dict[int, DocVectors] = {}
     for doc in docs:
         titles = np.stack([known[t] for t in (doc.question, *doc.aliases)])
@@ -319,7 +353,7 @@ class _Vectors:
     def __init__(self, embedder: Embedder, vectors: Mapping[int, DocVectors]) -> None:
         self.embedder = embedder
         self._docs: dict[int, DocVectors] = dict(vectors)
-        self._stack: tuple[Any, Any, Any, Any, list[int]] | None = None
+        self._stack: tuple[Any, Any, Any, Any, Any] | None = None
 
     def put(self, doc_id: int, vectors: DocVectors) -> None:
         self._docs[doc_id] = vectors
@@ -340,33 +374,34 @@ class _Vectors:
             out[answer_opening(doc.answer)] = vectors.answer
         return out
 
-    def similarities(self, query: str, vector: Any = None) -> dict[int, float]:
-        """Per entry: the weighted best-title, centroid and answer cosines, ≥ 0."""
+    def similarities(self, query: str, vector: Any = None) -> tuple[Any, Any]:
+        """Entry ids (ascending, an int array) and, per entry, the weighted best-title,
+        centroid and answer cosines, ≥ 0 (a float64 array)."""
         import numpy as np
 
         if not self._docs:
-            return {}
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
         if self._stack is None:
-            ids = sorted(self._docs)
-            owners = np.concatenate(
-                [np.full(len(self._docs[i].titles), n, dtype=np.intp) for n, i in enumerate(ids)]
-            )
+            ids = np.array(sorted(self._docs), dtype=np.int64)
+            counts = np.array([len(self._docs[i].titles) for i in ids], dtype=np.intp)
+            # Where each entry's title rows start: an entry's rows are contiguous.
+            starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.intp)
             titles = np.concatenate([self._docs[i].titles for i in ids])
             centroids = np.stack([self._docs[i].centroid for i in ids])
             answers = np.stack([self._docs[i].answer for i in ids])
-            self._stack = (titles, owners, centroids, answers, ids)
-        titles, owners, centroids, answers, ids = self._stack
+            self._stack = (titles, starts, centroids, answers, ids)
+        titles, starts, centroids, answers, ids = self._stack
         q = self.embedder.embed([query])[0] if vector is None else vector
-        # einsum, not ``@``: it stays off BLAS's thread pool, which would fight the model's
-        # threads for the cores.
-        best = np.full(len(ids), -1.0)
-        np.maximum.at(best, owners, np.einsum("ij,j->i", titles, q))
+        # Three matrix-vector products and a segmented maximum, all in numpy: nothing per
+        # entry or per phrasing in Python. einsum, not ``@``: it stays off BLAS's thread pool,
+        # which would fight the model's threads for the cores.
+        best = np.maximum.reduceat(np.einsum("ij,j->i", titles, q), starts).astype(np.float64)
         combined = (
             W_TITLE_SEMANTIC * best
             + W_CENTROID_SEMANTIC * np.einsum("ij,j->i", centroids, q)
             + W_ANSWER_SEMANTIC * np.einsum("ij,j->i", answers, q)
         )
-        return {doc_id: max(0.0, float(v)) for doc_id, v in zip(ids, combined, strict=True)}
+        return ids, np.maximum(combined, 0.0)
 
 
 class FaqIndex:
@@ -387,14 +422,16 @@ class FaqIndex:
         docs: Iterable[FaqDoc],
         embedder: Embedder | None = None,
         known: Mapping[str, Any] | None = None,
+        fresh: dict[str, Any] | None = None,
     ) -> FaqIndex:
         """An index of ``docs`` (a later doc with the same id replaces an earlier one); with an
-        embedder, semantic, embedding in one batch the texts that ``known`` lacks."""
+        embedder, semantic, embedding in one batch the texts that ``known`` lacks (collected in
+        ``fresh``)."""
         index = cls()
         for doc in docs:
             index.upsert(doc)
         if embedder is not None:
-            index.attach(embedder, embed_docs(embedder, index._docs.values(), known))
+            index.attach(embedder, embed_docs(embedder, index._docs.values(), known, fresh))
         return index
 
     def attach(self, embedder: Embedder, vectors: Mapping[int, DocVectors]) -> None:
@@ -491,12 +528,11 @@ class FaqIndex:
         query = query[:MAX_QUERY_CHARS]
         scores = self._lexical(query)
         if self._vectors is not None and normalize(query):
-            semantic = self._vectors.similarities(query, vector)
-            scores = {
-                doc_id: LEXICAL_SHARE * scores.get(doc_id, 0.0) + (1.0 - LEXICAL_SHARE) * value
-                for doc_id, value in semantic.items()
-            }
-        top = heapq.nsmallest(limit + 1, ((-s, doc_id) for doc_id, s in scores.items() if s > 0.0))
+            top = self._top_combined(scores, self._vectors.similarities(query, vector), limit + 1)
+        else:
+            top = heapq.nsmallest(
+                limit + 1, ((-s, doc_id) for doc_id, s in scores.items() if s > 0.0)
+            )
         if not top:
             return Ranking(None)
         ordered = [(round(-s, 9), doc_id) for s, doc_id in top]
@@ -511,6 +547,28 @@ class FaqIndex:
         best = matches[0] if matches[0].confidence >= self.threshold else None
         related = [m for m in matches if m is not best and m.score >= RELATED_THRESHOLD]
         return Ranking(best, tuple(related[:MAX_RELATED]), tuple(matches))
+
+    @staticmethod
+    def _top_combined(
+        lexical: Mapping[int, float], semantic: tuple[Any, Any], count: int
+    ) -> list[tuple[float, int]]:
+        """The ``count`` best entries by ``LEXICAL_SHARE * lexical + (1 - LEXICAL_SHARE) *
+        semantic`` as (-score, id), best first, ties by id: whole-array numpy work, plus one
+        step per lexically matched entry."""
+        import numpy as np
+
+        ids, values = semantic
+        combined = (1.0 - LEXICAL_SHARE) * values
+        if lexical:
+            rows = np.searchsorted(ids, np.fromiter(lexical.keys(), np.int64, len(lexical)))
+            extra = LEXICAL_SHARE * np.fromiter(lexical.values(), np.float64, len(lexical))
+            combined[rows] = extra + (1.0 - LEXICAL_SHARE) * values[rows]
+        positive = np.flatnonzero(combined > 0.0)
+        if len(positive) > count:  # the best ``count`` and every entry tied with the last
+            cut = np.partition(-combined[positive], count - 1)[count - 1]
+            positive = positive[-combined[positive] <= cut]
+        order = positive[np.lexsort((ids[positive], -combined[positive]))][:count]
+        return [(-float(combined[i]), int(ids[i])) for i in order]
 
     def _lexical(self, query: str) -> dict[int, float]:
         words = _content_words(query)

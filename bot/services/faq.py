@@ -38,8 +38,11 @@ from bot.domain.faq_ranking import (
     FaqDoc,
     FaqIndex,
     Ranking,
-    answer_opening,
+    doc_texts,
     embed_docs,
+    text_digest,
+    vector_bytes,
+    vector_from_bytes,
 )
 from bot.domain.text import normalize
 from bot.errors import InvalidInput, LimitReached, NotFound
@@ -447,8 +450,18 @@ INLINE_TEXTS = 512
 EMBED_CHUNK = 64
 
 
-def _small(entries: Sequence[FaqEntry]) -> bool:
-    return sum(2 + len(e.aliases) for e in entries) <= INLINE_TEXTS
+def _small(entries: Sequence[FaqEntry], known: dict[str, Any] | None = None) -> bool:
+    """Whether the texts of ``entries`` still to embed (not in ``known``) are few."""
+    if not known:
+        return sum(2 + len(e.aliases) for e in entries) <= INLINE_TEXTS
+    missing = {t for e in entries for t in doc_texts(_doc(e)) if t not in known}
+    return len(missing) <= INLINE_TEXTS
+
+
+def _model_id(embedder: Embedder | None) -> str | None:
+    """The name under which the embedder's vectors are stored (``None``: not stored)."""
+    model = getattr(embedder, "model_id", None)
+    return model if isinstance(model, str) and model else None
 
 
 def _pages(total: int, size: int) -> int:
@@ -469,8 +482,10 @@ class _GuildFaq:
         entries: Sequence[FaqEntry],
         embedder: Embedder | None = None,
         known: dict[str, Any] | None = None,
+        fresh: dict[str, Any] | None = None,
     ) -> _GuildFaq:
-        return cls(entries, FaqIndex.build((_doc(e) for e in entries), embedder, known))
+        docs = (_doc(e) for e in entries)
+        return cls(entries, FaqIndex.build(docs, embedder, known, fresh))
 
     def put(self, entry: FaqEntry, vectors: DocVectors | None = None) -> None:
         self.entries[entry.id] = entry
@@ -561,11 +576,75 @@ class FaqService:
             cached = self._cache.get(guild_id)
             if cached is None:
                 entries = await self._repository.entries(guild_id)
-                embedder = self._embedder if _small(entries) else None
-                cached = await asyncio.to_thread(_GuildFaq.build, entries, embedder)
+                known = await self._stored(guild_id, entries)
+                embedder = self._embedder if _small(entries, known) else None
+                fresh: dict[str, Any] = {}
+                cached = await asyncio.to_thread(_GuildFaq.build, entries, embedder, known, fresh)
                 self._cache[guild_id] = cached
-                self._attach_later(guild_id, cached)
+                await self._store(guild_id, fresh)
+                self._attach_later(guild_id, cached, known)
+                self._prune_later(guild_id)
             return cached
+
+    # Stored vectors: each text an index embeds is kept in the database under the model's id
+    # and the text's digest, so a restart or a rebuild embeds only texts never embedded before.
+
+    async def _stored(self, guild_id: int, entries: Iterable[FaqEntry]) -> dict[str, Any]:
+        """Text -> stored vector, for the texts of ``entries`` that have one."""
+        embedder = self._embedder
+        model = _model_id(embedder)
+        if model is None:
+            return {}
+        stored = await self._repository.vectors(guild_id, model)
+        if not stored:
+            return {}
+
+        dimensions = getattr(embedder, "dimensions", None)
+
+        def decode() -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for entry in entries:
+                for text in doc_texts(_doc(entry)):
+                    raw = stored.get(text_digest(text))
+                    if raw is not None and text not in out:
+                        vector = vector_from_bytes(raw, dimensions)
+                        if vector is not None:  # a damaged row is embedded again
+                            out[text] = vector
+            return out
+
+        return await asyncio.to_thread(decode)
+
+    async def _store(self, guild_id: int, fresh: dict[str, Any]) -> None:
+        """Keep newly embedded vectors (losing them only costs embedding them again)."""
+        model = _model_id(self._embedder)
+        if model is None or not fresh:
+            return
+        rows = {text_digest(text): vector_bytes(vector) for text, vector in fresh.items()}
+        try:
+            await self._repository.store_vectors(guild_id, model, rows)
+        except Exception:
+            log.exception("could not store the FAQ vectors of guild %s", guild_id)
+
+    def _prune_later(self, guild_id: int) -> None:
+        if _model_id(self._embedder) is not None:
+            self._background(self._prune(guild_id))
+
+    async def _prune(self, guild_id: int) -> None:
+        """Delete stored vectors of texts no entry of the guild uses any more (and of other
+        models), so they don't pile up as entries are edited, replaced and removed."""
+        model = _model_id(self._embedder)
+        async with self._lock(guild_id):
+            cached = self._cache.get(guild_id)
+            if model is None or cached is None:
+                return
+            entries = list(cached.entries.values())
+            keep = await asyncio.to_thread(
+                lambda: {text_digest(t) for e in entries for t in doc_texts(_doc(e))}
+            )
+            try:
+                await self._repository.prune_vectors(guild_id, model, keep)
+            except Exception:
+                log.exception("could not prune the FAQ vectors of guild %s", guild_id)
 
     def _build_later(self, guild_id: int) -> None:
         self._background(self._faq(guild_id))
@@ -575,16 +654,23 @@ class FaqService:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _attach_later(self, guild_id: int, faq: _GuildFaq) -> None:
+    def _attach_later(
+        self, guild_id: int, faq: _GuildFaq, known: dict[str, Any] | None = None
+    ) -> None:
         if self._embedder is None or faq.index.semantic:
             return
-        self._background(self._attach(guild_id, faq, self._embedder))
+        self._background(self._attach(guild_id, faq, self._embedder, known))
 
-    async def _attach(self, guild_id: int, faq: _GuildFaq, embedder: Embedder) -> None:
-        """Embed the entries in a worker thread and make the index semantic, unless it was
-        replaced meanwhile; entries changed meanwhile are embedded again."""
-        known: dict[str, Any] = {}
+    async def _attach(
+        self, guild_id: int, faq: _GuildFaq, embedder: Embedder, known: dict[str, Any] | None
+    ) -> None:
+        """Embed the entries in a worker thread (texts with a stored vector aside; each chunk's
+        new vectors are stored at once, so a restart resumes rather than starts over) and make
+        the index semantic, unless it was replaced meanwhile; entries changed meanwhile are
+        embedded again."""
         try:
+            if known is None:
+                known = await self._stored(guild_id, list(faq.entries.values()))
             while self._cache.get(guild_id) is faq and not faq.index.semantic:
                 docs = faq.index.docs()
                 todo = list(docs.values())
@@ -592,16 +678,22 @@ class FaqService:
                 # In chunks: a shutdown or a replaced index stops the work within one chunk.
                 for start in range(0, len(todo), EMBED_CHUNK):
                     chunk = todo[start : start + EMBED_CHUNK]
-                    vectors.update(await asyncio.to_thread(embed_docs, embedder, chunk, known))
-                    if self._cache.get(guild_id) is not faq or faq.index.semantic:
+                    fresh: dict[str, Any] = {}
+                    vectors.update(
+                        await asyncio.to_thread(embed_docs, embedder, chunk, known, fresh)
+                    )
+                    if self._cache.get(guild_id) is not faq:
+                        return  # replaced, or the guild's data was deleted: store nothing
+                    await self._store(guild_id, fresh)
+                    if faq.index.semantic:
                         return
                 if faq.index.docs() == docs:  # nothing changed while embedding
                     faq.index.attach(embedder, vectors)
                     return
                 for doc_id, doc_vectors in vectors.items():
                     doc = docs[doc_id]
-                    known.update(zip((doc.question, *doc.aliases), doc_vectors.titles, strict=True))
-                    known[answer_opening(doc.answer)] = doc_vectors.answer
+                    known.update(zip(doc_texts(doc)[:-1], doc_vectors.titles, strict=True))
+                    known[doc_texts(doc)[-1]] = doc_vectors.answer
         except Exception:
             log.exception(
                 "could not embed the FAQ of guild %s; its ranking stays lexical", guild_id
@@ -619,7 +711,9 @@ class FaqService:
         if cached.index.semantic and embedder is not None:
             known = cached.index.known_vectors()
             docs = [_doc(e) for e in entries]
-            vectors = await asyncio.to_thread(embed_docs, embedder, docs, known)
+            fresh: dict[str, Any] = {}
+            vectors = await asyncio.to_thread(embed_docs, embedder, docs, known, fresh)
+            await self._store(guild_id, fresh)
         if self._cache.get(guild_id) is not cached:
             return
         for entry in entries:
@@ -631,12 +725,17 @@ class FaqService:
         old = self._cache.get(guild_id)
         entries = await self._repository.entries(guild_id)
         embedder = self._embedder
-        known = old.index.known_vectors() if old is not None else {}
+        known = await self._stored(guild_id, entries)
+        if old is not None:
+            known.update(old.index.known_vectors())
         reuse = old is not None and old.index.semantic
-        semantic = embedder if reuse or _small(entries) else None
-        fresh = await asyncio.to_thread(_GuildFaq.build, entries, semantic, known)
-        self._cache[guild_id] = fresh
-        self._attach_later(guild_id, fresh)
+        semantic = embedder if reuse or _small(entries, known) else None
+        made: dict[str, Any] = {}
+        faq = await asyncio.to_thread(_GuildFaq.build, entries, semantic, known, made)
+        self._cache[guild_id] = faq
+        await self._store(guild_id, made)
+        self._attach_later(guild_id, faq, known)
+        self._prune_later(guild_id)
 
     # -- members -------------------------------------------------------------------------------
 
@@ -765,6 +864,7 @@ class FaqService:
             if entry is None:
                 raise NotFound(NO_SUCH_ENTRY)
             await self._put(guild_id, entry)
+        self._prune_later(guild_id)  # its former texts
         return entry
 
     async def remove(self, guild_id: int, entry_id: int) -> FaqEntry:
@@ -775,6 +875,7 @@ class FaqService:
             cached = self._cache.get(guild_id)
             if cached is not None:
                 cached.drop(entry_id)
+        self._prune_later(guild_id)
         return entry
 
     # -- moderators: the queue -----------------------------------------------------------------

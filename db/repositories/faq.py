@@ -22,7 +22,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from db.schema.faq import faq_entries, faq_queue, faq_queue_askers, faq_votes
+from db.schema.faq import faq_entries, faq_queue, faq_queue_askers, faq_vectors, faq_votes
 from db.upsert import upsert
 
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
@@ -154,6 +154,9 @@ class MemberFaqForgotten:
 _E = faq_entries.c
 _Q = faq_queue.c
 _A = faq_queue_askers.c
+_V = faq_vectors.c
+# Rows per statement when storing or deleting vectors (well under both backends' bind limits).
+_VECTOR_CHUNK = 500
 _ENTRY_COLUMNS = (
     _E.id,
     _E.guild_id,
@@ -663,8 +666,60 @@ class FaqRepository:
             len(votes), len(asked), int(entries.rowcount or 0), int(answers.rowcount or 0)
         )
 
+    # -- stored embeddings ---------------------------------------------------------------------
+
+    async def vectors(self, guild_id: int, model: str) -> dict[bytes, bytes]:
+        """The guild's stored vectors made by ``model``: text digest -> vector bytes."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(_V.digest, _V.vector).where(_V.guild_id == guild_id, _V.model == model)
+            )
+            return {bytes(digest): bytes(vector) for digest, vector in rows}
+
+    async def store_vectors(self, guild_id: int, model: str, vectors: dict[bytes, bytes]) -> None:
+        """Keep ``vectors`` (digest -> bytes); a digest already stored keeps its row (the same
+        text gives the same vector)."""
+        if not vectors:
+            return
+        rows = [
+            {"guild_id": guild_id, "model": model, "digest": digest, "vector": vector}
+            for digest, vector in vectors.items()
+        ]
+        async with self._engine.begin() as conn:
+            module: Any = sqlite if conn.dialect.name == "sqlite" else postgresql
+            stmt = module.insert(faq_vectors).on_conflict_do_nothing(
+                index_elements=["guild_id", "model", "digest"]
+            )
+            for start in range(0, len(rows), _VECTOR_CHUNK):
+                await conn.execute(stmt, rows[start : start + _VECTOR_CHUNK])
+
+    async def prune_vectors(self, guild_id: int, model: str, keep: set[bytes]) -> int:
+        """Delete the guild's vectors other than ``model``'s of the ``keep`` digests (texts no
+        entry uses any more, or made by another model). Returns how many were deleted."""
+        deleted = 0
+        async with self._engine.begin() as conn:
+            stale = await conn.execute(
+                delete(faq_vectors).where(_V.guild_id == guild_id, _V.model != model)
+            )
+            deleted += int(stale.rowcount or 0)
+            stored = await conn.execute(
+                select(_V.digest).where(_V.guild_id == guild_id, _V.model == model)
+            )
+            unused = [bytes(row[0]) for row in stored if bytes(row[0]) not in keep]
+            for start in range(0, len(unused), _VECTOR_CHUNK):
+                result = await conn.execute(
+                    delete(faq_vectors).where(
+                        _V.guild_id == guild_id,
+                        _V.model == model,
+                        _V.digest.in_(unused[start : start + _VECTOR_CHUNK]),
+                    )
+                )
+                deleted += int(result.rowcount or 0)
+        return deleted
+
     async def delete_guild(self, guild_id: int) -> int:
         async with self._engine.begin() as conn:
+            await conn.execute(delete(faq_vectors).where(_V.guild_id == guild_id))
             items = await conn.execute(delete(faq_queue).where(_Q.guild_id == guild_id))
             entries = await conn.execute(delete(faq_entries).where(_E.guild_id == guild_id))
         return int(items.rowcount or 0) + int(entries.rowcount or 0)

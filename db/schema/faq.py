@@ -9,6 +9,10 @@ A queue item is one question waiting for a moderator. While it is open, ``open_k
 normalised question and is unique per guild, so the same question asked twice (even at the same
 moment) counts twice on one item; answering clears it, so a later ask opens a new item. Each
 asker is a row with the channel (and message, for a public answer judged not helpful) to reply in.
+
+``faq_vectors`` (migration 0008) keeps the sentence embedding of each text an index embeds,
+keyed by the model that made it and the sha256 of the text, so a restart or a rebuild embeds only
+texts it has not seen. Rows of texts no entry uses any more are deleted.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     UniqueConstraint,
@@ -129,4 +134,18 @@ faq_queue_askers = Table(
     Column("message_id", BigInteger),
     Column("asked_at", UtcDateTime, nullable=False),
     Index("ix_faq_queue_askers_user", "user_id"),
+)
+
+# Model ids are short ("all-MiniLM-L6-v2-int8/128"); a digest is a raw sha256.
+MODEL_ID_MAX = 64
+DIGEST_BYTES = 32
+
+faq_vectors = Table(
+    "faq_vectors",
+    metadata,
+    Column("guild_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("model", String(MODEL_ID_MAX), primary_key=True),
+    Column("digest", LargeBinary(DIGEST_BYTES), primary_key=True),
+    # float32 values, little-endian.
+    Column("vector", LargeBinary, nullable=False),
 )

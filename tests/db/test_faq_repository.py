@@ -288,3 +288,64 @@ async def test_the_migration_downgrades_and_upgrades_again(database: Database) -
     assert (await database.report()).version == head_revision()
     repo = FaqRepository(database.engine)
     assert (await repo.add(GUILD, data("Works?"), None, NOW)).question == "Works?"
+
+
+# ---------------------------------------------------------------------------------- vectors
+
+MODEL = "all-MiniLM-L6-v2-int8/abc/128"
+
+
+def digest(n: int) -> bytes:
+    return bytes([n]) * 32
+
+
+def vector(n: int, size: int = 384) -> bytes:
+    return bytes([n % 256]) * (4 * size)
+
+
+async def test_stored_vectors_round_trip_per_guild_and_model(repo: FaqRepository) -> None:
+    await repo.store_vectors(GUILD, MODEL, {digest(1): vector(1), digest(2): vector(2)})
+    await repo.store_vectors(OTHER_GUILD, MODEL, {digest(1): vector(9)})
+    await repo.store_vectors(GUILD, "another-model", {digest(1): vector(7)})
+    assert await repo.vectors(GUILD, MODEL) == {digest(1): vector(1), digest(2): vector(2)}
+    assert await repo.vectors(OTHER_GUILD, MODEL) == {digest(1): vector(9)}
+    assert await repo.vectors(GUILD, "another-model") == {digest(1): vector(7)}
+    assert await repo.vectors(GUILD, "unknown") == {}
+
+
+async def test_storing_a_known_digest_again_keeps_one_row(repo: FaqRepository) -> None:
+    await repo.store_vectors(GUILD, MODEL, {digest(1): vector(1)})
+    await repo.store_vectors(GUILD, MODEL, {digest(1): vector(1), digest(3): vector(3)})
+    await repo.store_vectors(GUILD, MODEL, {})
+    assert await repo.vectors(GUILD, MODEL) == {digest(1): vector(1), digest(3): vector(3)}
+
+
+async def test_many_vectors_are_stored_and_pruned_in_chunks(repo: FaqRepository) -> None:
+    # More rows than one statement carries (and than SQLite's default bind limit of 999).
+    rows = {n.to_bytes(32, "big"): vector(n, 8) for n in range(1_300)}
+    await repo.store_vectors(GUILD, MODEL, rows)
+    assert await repo.vectors(GUILD, MODEL) == rows
+    keep = {n.to_bytes(32, "big") for n in range(0, 1_300, 3)}
+    assert await repo.prune_vectors(GUILD, MODEL, keep) == 1_300 - len(keep)
+    assert set(await repo.vectors(GUILD, MODEL)) == keep
+
+
+async def test_pruning_keeps_used_texts_and_drops_other_models(repo: FaqRepository) -> None:
+    await repo.store_vectors(GUILD, MODEL, {digest(1): vector(1), digest(2): vector(2)})
+    await repo.store_vectors(GUILD, "old-model", {digest(1): vector(5)})
+    await repo.store_vectors(OTHER_GUILD, MODEL, {digest(2): vector(2)})
+    assert await repo.prune_vectors(GUILD, MODEL, {digest(1)}) == 2
+    assert await repo.vectors(GUILD, MODEL) == {digest(1): vector(1)}
+    assert await repo.vectors(GUILD, "old-model") == {}
+    assert await repo.vectors(OTHER_GUILD, MODEL) == {digest(2): vector(2)}  # untouched
+    assert await repo.prune_vectors(GUILD, MODEL, set()) == 1
+    assert await repo.vectors(GUILD, MODEL) == {}
+
+
+async def test_deleting_a_guild_deletes_its_vectors_only(repo: FaqRepository) -> None:
+    await repo.add(GUILD, data("Cost?"), MIA, NOW)
+    await repo.store_vectors(GUILD, MODEL, {digest(1): vector(1)})
+    await repo.store_vectors(OTHER_GUILD, MODEL, {digest(1): vector(1)})
+    await repo.delete_guild(GUILD)
+    assert await repo.vectors(GUILD, MODEL) == {}
+    assert await repo.vectors(OTHER_GUILD, MODEL) == {digest(1): vector(1)}

@@ -648,3 +648,132 @@ async def test_without_the_extra_ranking_stays_lexical(service: FaqService) -> N
     ids = await seed(service)
     result = await service.ask(GUILD, SAM, "will i learn git", CHANNEL)
     assert isinstance(result, Answer) and result.entry.id == ids["git"]
+
+
+# ------------------------------------------------------------------ stored vectors (the real model)
+
+
+class SpyEmbedder:
+    """The real model, counting the texts it is asked to embed."""
+
+    def __init__(self) -> None:
+        from bot.domain.faq_embedding import load_default_embedder
+
+        self._model = load_default_embedder()
+        self.model_id = self._model.model_id
+        self.dimensions = self._model.dimensions
+        self.texts: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        self.texts.extend(texts)
+        return self._model.embed(texts)
+
+
+QUESTION = "how much money is the certificate"
+
+
+async def stored(database: Database, guild_id: int = GUILD) -> dict[bytes, bytes]:
+    from bot.domain.faq_embedding import MODEL_ID
+
+    return await FaqRepository(database.engine).vectors(guild_id, MODEL_ID)
+
+
+async def test_a_restart_reuses_stored_vectors_and_embeds_only_the_question(
+    database: Database, clock: FrozenClock
+) -> None:
+    first = SpyEmbedder()
+    service = make_service(database, clock, embedder=first)
+    ids = await seed(service)
+    await service.settled()
+    assert service.semantic(GUILD) and first.texts  # the entries were embedded once
+    assert len(await stored(database)) == 7  # 3 questions, 1 alias, 3 answers
+    before = await service.ask(GUILD, SAM, QUESTION, CHANNEL)
+
+    again = SpyEmbedder()
+    restarted = make_service(database, clock, load_embedder=lambda: again)
+    await restarted.warm_up()
+    await restarted.settled()
+    assert restarted.semantic(GUILD)
+    assert again.texts == []  # the index came from stored vectors alone
+    after = await restarted.ask(GUILD, SAM, QUESTION, CHANNEL)
+    assert again.texts == [QUESTION]  # one model call per question
+    assert isinstance(before, Answer) and isinstance(after, Answer)
+    assert after.entry.id == before.entry.id == ids["cost"]
+    assert after.confidence == before.confidence  # stored vectors rank as fresh ones
+
+
+async def test_an_edit_embeds_only_changed_texts_and_drops_the_old_ones(
+    database: Database, clock: FrozenClock
+) -> None:
+    spy = SpyEmbedder()
+    service = make_service(database, clock, embedder=spy)
+    ids = await seed(service)
+    await service.settled()
+    old = await stored(database)
+    spy.texts.clear()
+    new_answer = "Forty-nine dollars a month, and financial aid exists."
+    await service.edit(
+        GUILD, ids["cost"], "How much does the certificate cost?", new_answer, "What is the price?"
+    )
+    await service.settled()
+    assert spy.texts == [new_answer]  # question and alias are unchanged
+    now = await stored(database)
+    assert len(now) == 7 and len(set(now) - set(old)) == 1  # the old answer's vector went
+
+    restarted_spy = SpyEmbedder()
+    restarted = make_service(database, clock, embedder=restarted_spy)
+    await restarted.warm_up()
+    await restarted.settled()
+    assert restarted.semantic(GUILD) and restarted_spy.texts == []
+
+
+async def test_removed_entries_and_a_purged_guild_leave_no_vectors(
+    database: Database, clock: FrozenClock
+) -> None:
+    service = make_service(database, clock, embedder=SpyEmbedder())
+    ids = await seed(service)
+    await service.add(OTHER_GUILD, MIA, "Is there a study hall?", "Yes: #study-hall.")
+    await service.settled()
+    await service.remove(GUILD, ids["git"])
+    await service.settled()
+    assert len(await stored(database)) == 5  # the Git entry's question and answer went
+    await service.purge_guild(GUILD)
+    await service.settled()
+    assert await stored(database) == {}
+    assert len(await stored(database, OTHER_GUILD)) == 2
+
+
+async def test_an_entry_sharing_a_text_with_a_removed_one_keeps_its_vector(
+    database: Database, clock: FrozenClock
+) -> None:
+    service = make_service(database, clock, embedder=SpyEmbedder())
+    ids = await seed(service)
+    await service.add(GUILD, MIA, "Is Git taught?", "Yes, in course 2.")  # the Git answer again
+    await service.settled()
+    await service.remove(GUILD, ids["git"])
+    await service.settled()
+    spy = SpyEmbedder()
+    restarted = make_service(database, clock, embedder=spy)
+    await restarted.warm_up()
+    await restarted.settled()
+    assert restarted.semantic(GUILD) and spy.texts == []
+
+
+async def test_a_large_faq_embedded_in_the_background_is_stored_for_the_next_start(
+    database: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(faq_module, "INLINE_TEXTS", 0)  # in the background, as a big FAQ
+    monkeypatch.setattr(faq_module, "EMBED_CHUNK", 2)
+    await seed(make_service(database, clock))  # written without the model
+    spy = SpyEmbedder()
+    service = make_service(database, clock, load_embedder=lambda: spy)
+    await service.warm_up()
+    await service.settled()
+    assert service.semantic(GUILD) and len(spy.texts) == 7
+    assert len(await stored(database)) == 7
+
+    again = SpyEmbedder()
+    restarted = make_service(database, clock, load_embedder=lambda: again)
+    await restarted.warm_up()
+    await restarted.settled()
+    assert restarted.semantic(GUILD) and again.texts == []
