@@ -415,6 +415,8 @@ class FaqIndex:
         self._doc_vocab: dict[int, frozenset[str]] = {}
         self._vocab_list: list[str] | None = None
         self._vectors: _Vectors | None = None
+        # Folded question or phrasing -> the entries that have it word for word.
+        self._phrasings: dict[str, set[int]] = {}
 
     @classmethod
     def build(
@@ -480,6 +482,7 @@ class FaqIndex:
             words = _content_words(text)
             surface.update(words)
             self._titles.add((doc.id, number), [stem(w) for w in words])
+            self._phrasings.setdefault(normalize(text), set()).add(doc.id)
         answer_words = _content_words(doc.answer)
         surface.update(answer_words)
         self._answers.add(doc.id, [stem(w) for w in answer_words])
@@ -496,8 +499,13 @@ class FaqIndex:
         doc = self._docs.pop(doc_id, None)
         if doc is None:
             return
-        for number in range(1 + len(doc.aliases)):
+        for number, text in enumerate((doc.question, *doc.aliases)):
             self._titles.remove((doc_id, number))
+            holders = self._phrasings.get(normalize(text))
+            if holders is not None:
+                holders.discard(doc_id)
+                if not holders:
+                    del self._phrasings[normalize(text)]
         self._answers.remove(doc_id)
         for word in self._doc_vocab.pop(doc_id):
             self._vocab[word] -= 1
@@ -533,8 +541,12 @@ class FaqIndex:
             top = heapq.nsmallest(
                 limit + 1, ((-s, doc_id) for doc_id, s in scores.items() if s > 0.0)
             )
+        exact = self._exact(query)
         if not top:
-            return Ranking(None)
+            if exact is None:
+                return Ranking(None)
+            only = Match(exact, 1.0, 1.0)
+            return Ranking(only, (), (only,))
         ordered = [(round(-s, 9), doc_id) for s, doc_id in top]
         margin = SEMANTIC_MARGIN_WEIGHT if self.semantic else MARGIN_WEIGHT
         floor = SEMANTIC_RUNNER_UP_FLOOR if self.semantic else 0.0
@@ -545,8 +557,22 @@ class FaqIndex:
             confidence = min(1.0, max(0.0, score - margin * other))
             matches.append(Match(doc_id, score, round(confidence, 9)))
         best = matches[0] if matches[0].confidence >= self.threshold else None
+        if exact is not None:
+            # Asked in an entry's own words (its question, or a phrasing learned from the
+            # queue): that entry is the answer, however close its neighbours are.
+            found = next((m for m in matches if m.doc_id == exact), None)
+            best = Match(exact, found.score if found else 1.0, 1.0)
+            matches = [best, *(m for m in matches if m.doc_id != exact)][:limit]
         related = [m for m in matches if m is not best and m.score >= RELATED_THRESHOLD]
         return Ranking(best, tuple(related[:MAX_RELATED]), tuple(matches))
+
+    def _exact(self, query: str) -> int | None:
+        """The one entry with ``query`` as its question or a phrasing, folded alike."""
+        holders = self._phrasings.get(normalize(query))
+        if holders is None or len(holders) != 1:
+            return None
+        (doc_id,) = holders
+        return doc_id
 
     @staticmethod
     def _top_combined(

@@ -260,3 +260,27 @@ def test_a_one_entry_faq_answers_its_question_and_declines_neighbouring_ones() -
     assert index.rank("what are the fees").best is not None
     for loosely_related in ("Can I pay for the course with PayPal?", "is this a scam?"):
         assert index.rank(loosely_related).best is None, loosely_related
+
+
+def test_a_new_entry_is_answered_in_its_own_words_however_close_its_neighbours() -> None:
+    """The pack's entries crowd a new one's meaning (study hours, schedules); asked word for
+    word — or in a phrasing the moderators added — it is still the answer."""
+    meet = FaqDoc(
+        10_000, "Where do we meet on Fridays?", "In the voice channel, 18:00.", ("fri meetup",)
+    )
+    index = FaqIndex.build([*docs(), meet], load_default_embedder())
+    for asked in ("Where do we meet on Fridays?", "where do we meet on fridays", "FRI MEETUP!"):
+        found = index.rank(asked)
+        assert found.best is not None and found.best.doc_id == meet.id, asked
+        assert found.best.confidence == 1.0 and meet.id not in {m.doc_id for m in found.related}
+    index.remove(meet.id)
+    assert index.rank("fri meetup").best is None  # its phrasings go with it
+
+
+def test_a_phrasing_two_entries_share_is_not_taken_as_word_for_word() -> None:
+    first = FaqDoc(1, "How do I reset my password?", "Use the account page.", ("login help",))
+    second = FaqDoc(2, "Where do I ask for login help?", "In #support.", ("login help",))
+    both = [first, second]
+    for index in (FaqIndex.build(both), FaqIndex.build(both, load_default_embedder())):
+        found = index.rank("login help")
+        assert found.best is None or found.best.confidence < 1.0
