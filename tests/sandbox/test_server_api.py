@@ -299,6 +299,11 @@ def test_attachments_go_both_ways(sandbox: Sandbox) -> None:
     ]
     upload = {"filename": "more.json", "data": base64.b64encode(json.dumps(body).encode()).decode()}
     command(sandbox, "Mia", "faq import", "faq", file=upload)
+    # The import is acknowledged first and finished after (the index is rebuilt off the loop).
+    wait_for(
+        lambda: [m for m in sandbox.state()["messages"] if "1 entry new" in m["content"]],
+        "the import's result",
+    )
     ada = by_name(state, "Ada")
     command(sandbox, "Ada", "faq ask", "faq", question="Where do we meet on Fridays?")
     answer = wait_for(
