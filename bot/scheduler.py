@@ -35,6 +35,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from bot.clock import Clock
+from bot.domain.shards import Shards
 from bot.services.announcements import AnnouncementService, Post
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.nudges import NudgeService
@@ -186,6 +187,7 @@ class Scheduler:
         dm_jitter: float = DM_JITTER,
         retry_delays: Sequence[float] = RETRY_DELAYS,
         sweep_seconds: float = SWEEP_SECONDS,
+        shards: Shards | None = None,
     ) -> None:
         self._schedules = schedules
         self._occurrences = occurrences
@@ -197,6 +199,8 @@ class Scheduler:
         self._dm_jitter = dm_jitter
         self._retry_delays = tuple(retry_delays)
         self._sweep_seconds = sweep_seconds
+        #: Only guilds on these shards are this process's to fire, catch up and nudge.
+        self.shards = shards or Shards()
         self.token = _process_token()
         self._publisher: Publisher | None = None
         self._timer: AsyncIOScheduler | None = None
@@ -222,7 +226,7 @@ class Scheduler:
         if self._timer is not None:
             return
         self._schedules.subscribe(self.rearm)
-        await self._occurrences.rebuild()
+        await self._occurrences.rebuild(self.shards)
         self._timer = AsyncIOScheduler(timezone=UTC)
         self._timer.start()
         self._timer.add_job(
@@ -322,7 +326,7 @@ class Scheduler:
         woken, self._woken = self._woken, set()
         started = [
             self._spawn(self._fire(firing))
-            for firing in await self._occurrences.due()
+            for firing in await self._occurrences.due(self.shards)
             if firing.occurrence.id not in self._in_flight
         ]
         if woken:
@@ -547,7 +551,7 @@ class Scheduler:
         """Send every nudge that is due, paced; returns how many were sent."""
         async with self._nudge_lock:
             sent = 0
-            while batch := await self._nudges.due(NUDGE_BATCH):
+            while batch := await self._nudges.due(NUDGE_BATCH, self.shards):
                 sent += await self._send_batch(batch)
             await self._arm_nudges()
             return sent

@@ -32,6 +32,7 @@ from functools import lru_cache
 
 from bot.clock import Clock
 from bot.domain.recurrence import Recurrence, from_canonical
+from bot.domain.shards import Shards
 from bot.services.goals import zone_named
 from db.repositories.occurrences import (
     CLAIMED,
@@ -151,18 +152,22 @@ class OccurrenceService:
         await self._occurrences.drop_pending(schedule_ids, after=self._clock.now())
         await self._occurrences.miss_pending(schedule_ids, outcome)
 
-    async def rebuild(self) -> None:
+    async def rebuild(self, shards: Shards | None = None) -> None:
         """Start-up: record every fire time since each schedule's last one, and its next.
 
         Older than the catch-up window → missed; inside it → pending (``due`` coalesces them).
-        One read of schedules, one of last fire times, one batched insert.
+        One read of schedules, one of last fire times, one batched insert. Only schedules of
+        guilds `shards` covers (every guild by default): other processes catch up their own.
         """
+        shards = shards or Shards()
         now = self._clock.now()
         window_start = now - self.window
         latest = await self._occurrences.latest_fire_times()
         rows: list[NewOccurrence] = []
         for zoned in await self._schedules.active_zoned():
             schedule = zoned.schedule
+            if not shards.owns(schedule.guild_id):
+                continue
             anchor = latest.get(schedule.id, schedule.created_at)
             if anchor > now:
                 continue  # its next fire time is already recorded
@@ -181,14 +186,17 @@ class OccurrenceService:
 
     # -- firing ------------------------------------------------------------------------------
 
-    async def due(self) -> list[Firing]:
-        """What to post now. Records as missed what will not be posted (too old, coalesced,
-        paused or disabled schedules, given up after repeated failures); those given up are
-        returned too, marked ``given_up``, so that someone is told."""
+    async def due(self, shards: Shards | None = None) -> list[Firing]:
+        """What to post now in the guilds `shards` covers (every guild by default). Records
+        as missed what will not be posted (too old, coalesced, paused or disabled schedules,
+        given up after repeated failures); those given up are returned too, marked
+        ``given_up``, so that someone is told."""
         now = self._clock.now()
         too_old = now - self.window
         by_schedule: dict[int, list[DueOccurrence]] = defaultdict(list)
-        for item in await self._occurrences.due(now):
+        shards = shards or Shards()
+        found = await self._occurrences.due(now, shard_count=shards.count, shard_ids=shards.ids)
+        for item in found:
             by_schedule[item.occurrence.schedule_id].append(item)
         firings: list[Firing] = []
         given_up: list[Firing] = []

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.repositories.schedules import ZonedSchedule, zoned_row, zoned_select
 from db.schema.schedules import schedule_nudges, schedule_occurrences, schedules
+from db.shards import owned
 from db.types import UtcDateTime
 from db.upsert import upsert
 
@@ -326,8 +327,16 @@ class OccurrenceRepository:
             )
         return int(result.rowcount)
 
-    async def due(self, now: datetime, limit: int = 5000) -> list[DueOccurrence]:
-        """Occurrences to act on now, with their schedules, oldest first."""
+    async def due(
+        self,
+        now: datetime,
+        limit: int = 5000,
+        *,
+        shard_count: int | None = None,
+        shard_ids: Sequence[int] | None = None,
+    ) -> list[DueOccurrence]:
+        """Occurrences to act on now, with their schedules, oldest first; only of guilds in
+        `shard_ids` of `shard_count` when given (the shards this process holds)."""
         query = (
             zoned_select()
             .add_columns(*_LABELLED)
@@ -336,7 +345,8 @@ class OccurrenceRepository:
                 or_(
                     and_(_o.c.state == PENDING, _o.c.fire_at <= now),
                     and_(_o.c.state == CLAIMED, _o.c.lease_until < now),
-                )
+                ),
+                owned(schedules.c.guild_id, shard_count, shard_ids),
             )
             .order_by(_o.c.fire_at, _o.c.id)
             .limit(limit)

@@ -1,0 +1,64 @@
+"""Processes holding different shards fire only their guilds' schedules; processes holding the
+same shard (a rolling restart, a mis-deploy) still post each occurrence exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from bot.clock import FrozenClock
+from bot.domain.shards import Shards, shard_of
+from db.engine import Database
+from tests.scheduling import CHANNEL, GUILD, MODERATOR, FakeDiscord, Rig, make_rig
+
+AT_13 = datetime(2026, 11, 18, 13, 0, tzinfo=UTC)
+
+
+def guild_on(shard: int, count: int, n: int = 0) -> int:
+    """A guild id of that shard (Discord's routing: (guild_id >> 22) % count)."""
+    base = (GUILD >> 22) + n * count
+    return ((base - base % count + shard) << 22) | 1
+
+
+async def add(rig: Rig, guild_id: int, message: str, channel: int = CHANNEL) -> int:
+    info = await rig.schedules.add(guild_id, "reminder", "daily 13:00", channel, message, MODERATOR)
+    return info.schedule.id
+
+
+async def test_each_process_fires_the_schedules_of_its_own_shards(
+    database: Database, clock: FrozenClock
+) -> None:
+    discord = FakeDiscord(dedupe_nonces=False)
+    zero = make_rig(database, clock, discord, shards=Shards(2, (0,)))
+    one = make_rig(database, clock, discord, shards=Shards(2, (1,)))
+    guilds = [guild_on(n % 2, 2, n) for n in range(6)]
+    assert [shard_of(g, 2) for g in guilds] == [0, 1, 0, 1, 0, 1]
+    for n, guild_id in enumerate(guilds):
+        await add(zero, guild_id, f"guild {n}", CHANNEL + n)
+    clock.set(AT_13)
+    fired_by_one = await one.scheduler.run_due()
+    fired_by_zero = await zero.scheduler.run_due()
+    assert len(fired_by_zero) == len(fired_by_one) == 3
+    assert {r.status for r in fired_by_zero + fired_by_one} == {"sent"}
+    assert sorted(m.guild_id for m in discord.messages) == sorted(guilds)
+    posted_by = {m.message_id: m.guild_id for m in discord.messages}
+    assert {shard_of(posted_by[r.message_id], 2) for r in fired_by_one if r.message_id} == {1}
+    assert {shard_of(posted_by[r.message_id], 2) for r in fired_by_zero if r.message_id} == {0}
+
+
+async def test_two_processes_holding_the_same_shards_post_every_occurrence_once(
+    database: Database, clock: FrozenClock
+) -> None:
+    discord = FakeDiscord(dedupe_nonces=False)  # only the claims may prevent a second post
+    shards = Shards(2, (0,))
+    first = make_rig(database, clock, discord, shards=shards)
+    second = make_rig(database, clock, discord, shards=shards)
+    guilds = [guild_on(0, 2, n) for n in range(20)]
+    for n, guild_id in enumerate(guilds):
+        await add(first, guild_id, f"guild {n}", CHANNEL + n)
+    clock.set(AT_13)
+    results = await asyncio.gather(first.scheduler.run_due(), second.scheduler.run_due())
+    sent = [r for batch in results for r in batch if r.status == "sent"]
+    assert len(sent) == len(discord.messages) == len(guilds)
+    assert sorted(m.guild_id for m in discord.messages) == sorted(guilds)
+    assert await first.scheduler.run_due() == [] and await second.scheduler.run_due() == []
