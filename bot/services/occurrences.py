@@ -4,8 +4,9 @@ Every fire time is a row: ``pending`` → ``claimed`` (by one worker, with a lea
 (with the message id) or ``missed`` (with why). The database is the truth; the in-memory timer
 only says when to look.
 
-- **Claim.** One conditional UPDATE; of racing claimers exactly one wins. A claim whose lease ran
-  out (its worker died) can be claimed again.
+- **Claim.** One conditional UPDATE; of racing claimers (processes too) exactly one wins. A claim
+  whose lease ran out (its worker died) can be claimed again; the claim's attempt number fences
+  the old holder out (it can no longer record, retry or give up what it lost).
 - **Nonce.** A post carries a nonce derived from (schedule, fire time, manual), so re-posting an
   occurrence after a crash between the post and its commit makes Discord return the first
   message instead of creating a second one — but only within Discord's nonce window (minutes).
@@ -260,6 +261,7 @@ class OccurrenceService:
             coalesced=claim.coalesced,
             guild_id=claim.schedule.schedule.guild_id,
             nudges=nudges,
+            attempt=claim.occurrence.attempts,
         )
 
     async def recorded_messages(self, message_ids: Sequence[int]) -> set[int]:
@@ -268,10 +270,14 @@ class OccurrenceService:
 
     async def retry_at(self, claim: Claim, at: datetime) -> None:
         """Hand the occurrence back to be claimed again from `at` (a failure worth retrying)."""
-        await self._occurrences.extend(claim.occurrence.id, claim.token, at)
+        await self._occurrences.extend(
+            claim.occurrence.id, claim.token, at, attempt=claim.occurrence.attempts
+        )
 
     async def give_up(self, claim: Claim, outcome: str) -> None:
-        await self._occurrences.give_up(claim.occurrence.id, claim.token, outcome)
+        await self._occurrences.give_up(
+            claim.occurrence.id, claim.token, outcome, attempt=claim.occurrence.attempts
+        )
 
     async def run_now(self, schedule: Schedule) -> Occurrence:
         """A manual run: its own occurrence now; the cadence is not touched."""

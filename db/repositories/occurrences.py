@@ -1,7 +1,11 @@
 """Occurrences: one row per fire time of a schedule, moving pending → claimed → sent | missed.
 
-Claiming is one conditional UPDATE, so of several claimers exactly one wins on both backends;
+Claiming is one conditional UPDATE, so of several claimers exactly one wins on both backends
+(on PostgreSQL the row lock makes a second claimer re-check the condition and find it taken);
 a claim holds a lease, and an expired lease can be claimed again (the previous claimer died).
+Every claim increments ``attempts``, which is the claim's fencing token: recording the post,
+moving the lease or giving up needs the claimer's token *and* its attempt number, so a holder
+whose lease was taken over can never overwrite what the new holder does.
 """
 
 from __future__ import annotations
@@ -98,6 +102,12 @@ def _occurrence(row: AnyRow, prefix: str = "") -> Occurrence:
     values["manual"] = bool(values["manual"])
     values["late"] = bool(values["late"])
     return Occurrence(**values)
+
+
+def _held(occurrence_id: int, token: str, attempt: int | None) -> Any:
+    """Still claimed by this claimer, and by this very claim when `attempt` is given."""
+    held = and_(_o.c.id == occurrence_id, _o.c.state == CLAIMED, _o.c.claimed_by == token)
+    return held if attempt is None else and_(held, _o.c.attempts == attempt)
 
 
 def _claimable(now: datetime) -> Any:
@@ -240,16 +250,14 @@ class OccurrenceRepository:
         return _occurrence(row) if row else None
 
     async def extend(
-        self, occurrence_id: int, token: str, lease_until: datetime
+        self, occurrence_id: int, token: str, lease_until: datetime, *, attempt: int | None = None
     ) -> Occurrence | None:
         """Move the lease (a later retry, or giving it back early); only the holder can."""
         async with self._writing() as conn:
             row = (
                 await conn.execute(
                     update(_o)
-                    .where(
-                        _o.c.id == occurrence_id, _o.c.state == CLAIMED, _o.c.claimed_by == token
-                    )
+                    .where(_held(occurrence_id, token, attempt))
                     .values(lease_until=lease_until)
                     .returning(*_COLUMNS)
                 )
@@ -267,12 +275,13 @@ class OccurrenceRepository:
         coalesced: int = 0,
         guild_id: int | None = None,
         nudges: Sequence[NudgePlan] = (),
+        attempt: int | None = None,
     ) -> bool:
         """Record the post (and the DM nudges it plans) in one transaction; holder only."""
         async with self._writing() as conn:
             result = await conn.execute(
                 update(_o)
-                .where(_o.c.id == occurrence_id, _o.c.state == CLAIMED, _o.c.claimed_by == token)
+                .where(_held(occurrence_id, token, attempt))
                 .values(
                     state=SENT,
                     message_id=message_id,
@@ -305,12 +314,14 @@ class OccurrenceRepository:
                 await conn.execute(stmt, rows)
         return True
 
-    async def give_up(self, occurrence_id: int, token: str, outcome: str) -> bool:
+    async def give_up(
+        self, occurrence_id: int, token: str, outcome: str, *, attempt: int | None = None
+    ) -> bool:
         """The holder records that this occurrence will not be posted."""
         async with self._writing() as conn:
             result = await conn.execute(
                 update(_o)
-                .where(_o.c.id == occurrence_id, _o.c.state == CLAIMED, _o.c.claimed_by == token)
+                .where(_held(occurrence_id, token, attempt))
                 .values(state=MISSED, outcome=outcome[:40], lease_until=None)
             )
         return result.rowcount == 1

@@ -4,11 +4,13 @@ same shard (a rolling restart, a mis-deploy) still post each occurrence exactly 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.clock import FrozenClock
 from bot.domain.shards import Shards, shard_of
+from bot.services.occurrences import LEASE
 from db.engine import Database
+from db.repositories.occurrences import CLAIMED, SENT
 from tests.scheduling import CHANNEL, GUILD, MODERATOR, FakeDiscord, Rig, make_rig
 
 AT_13 = datetime(2026, 11, 18, 13, 0, tzinfo=UTC)
@@ -62,3 +64,27 @@ async def test_two_processes_holding_the_same_shards_post_every_occurrence_once(
     assert len(sent) == len(discord.messages) == len(guilds)
     assert sorted(m.guild_id for m in discord.messages) == sorted(guilds)
     assert await first.scheduler.run_due() == [] and await second.scheduler.run_due() == []
+
+
+async def test_a_claim_taken_over_after_its_lease_is_fenced_out(
+    database: Database, clock: FrozenClock
+) -> None:
+    rig = make_rig(database, clock)
+    schedule_id = await add(rig, GUILD, "fenced")
+    clock.set(AT_13)
+    (firing,) = await rig.occurrences.due()
+    stale = await rig.occurrences.claim(firing, "same-host:1")
+    assert stale is not None and stale.occurrence.attempts == 1
+    clock.advance(LEASE + timedelta(seconds=1))
+    (again,) = await rig.occurrences.due()
+    fresh = await rig.occurrences.claim(again, "same-host:1")  # even under the same token
+    assert fresh is not None and fresh.occurrence.attempts == 2
+    # The stale holder can neither record its post, nor move the lease, nor give up.
+    assert not await rig.occurrences.sent(stale, 111)
+    await rig.occurrences.retry_at(stale, AT_13)
+    await rig.occurrences.give_up(stale, "refused")
+    (occurrence, *_) = await rig.occurrences.history(schedule_id)
+    assert (occurrence.state, occurrence.lease_until) == (CLAIMED, fresh.occurrence.lease_until)
+    assert await rig.occurrences.sent(fresh, 222)
+    (occurrence, *_) = await rig.occurrences.history(schedule_id)
+    assert (occurrence.state, occurrence.message_id) == (SENT, 222)
