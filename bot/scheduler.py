@@ -36,6 +36,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from bot.clock import Clock
 from bot.domain.shards import Shards
+from bot.rate_share import RateShare, share_of
 from bot.services.announcements import AnnouncementService, Post
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.nudges import NudgeService
@@ -201,6 +202,9 @@ class Scheduler:
         self._sweep_seconds = sweep_seconds
         #: Only guilds on these shards are this process's to fire, catch up and nudge.
         self.shards = shards or Shards()
+        # With some of the shards, posts keep to this process's share of the global limit.
+        share = share_of(self.shards)
+        self.rate = RateShare(share) if share is not None else None
         self.token = _process_token()
         self._publisher: Publisher | None = None
         self._timer: AsyncIOScheduler | None = None
@@ -457,6 +461,8 @@ class Scheduler:
         lease_until = claim.occurrence.lease_until
         for delay in (*self._retry_delays, None):
             try:
+                if self.rate is not None:
+                    await self.rate.take()
                 return await publisher.post(
                     schedule.guild_id, schedule.channel_id, post, claim.nonce
                 )
@@ -587,6 +593,8 @@ class Scheduler:
                 if not await self._nudges.claim(nudge):
                     continue
                 await self._pace()
+                if self.rate is not None:
+                    await self.rate.take()
                 state = await self._dm(publisher, nudge, text)
                 await self._nudges.finish(nudge, state)
                 if state == "sent":
