@@ -276,7 +276,7 @@ class Scheduler:
         if timer is None:
             return
         async with self._db_slots:
-            wakes = await self._occurrences.wake_times(schedule_ids)
+            wakes = await self._occurrences.wake_times(schedule_ids, self.shards)
         if schedule_ids is None:
             known = {int(job.id.split(":")[1]) for job in timer.get_jobs() if ":" in job.id}
             ids: Iterable[int] = known | set(wakes)

@@ -286,8 +286,13 @@ class OccurrenceService:
     async def history(self, schedule_id: int) -> list[Occurrence]:
         return await self._occurrences.for_schedule(schedule_id)
 
-    async def wake_times(self, schedule_ids: Sequence[int] | None = None) -> dict[int, datetime]:
-        return await self._occurrences.wake_times(schedule_ids)
+    async def wake_times(
+        self, schedule_ids: Sequence[int] | None = None, shards: Shards | None = None
+    ) -> dict[int, datetime]:
+        shards = shards or Shards()
+        return await self._occurrences.wake_times(
+            schedule_ids, shard_count=shards.count, shard_ids=shards.ids
+        )
 
     async def next_fire_times(self, schedule_ids: Sequence[int]) -> dict[int, datetime]:
         return await self._occurrences.next_fire_times(schedule_ids)

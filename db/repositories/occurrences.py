@@ -378,9 +378,15 @@ class OccurrenceRepository:
             )
             return {schedule_id: at for schedule_id, at in rows}
 
-    async def wake_times(self, schedule_ids: Sequence[int] | None = None) -> dict[int, datetime]:
+    async def wake_times(
+        self,
+        schedule_ids: Sequence[int] | None = None,
+        *,
+        shard_count: int | None = None,
+        shard_ids: Sequence[int] | None = None,
+    ) -> dict[int, datetime]:
         """Per schedule, when the timer should next look at it: the earliest pending fire time,
-        or when a claim's lease runs out."""
+        or when a claim's lease runs out (only schedules of guilds in `shard_ids` when given)."""
         wake = type_coerce(
             func.min(case((_o.c.state == PENDING, _o.c.fire_at), else_=_o.c.lease_until)),
             UtcDateTime,
@@ -392,6 +398,10 @@ class OccurrenceRepository:
         )
         if schedule_ids is not None:
             query = query.where(_o.c.schedule_id.in_(schedule_ids))
+        if shard_ids is not None:
+            query = query.join_from(_o, schedules, schedules.c.id == _o.c.schedule_id).where(
+                owned(schedules.c.guild_id, shard_count, shard_ids)
+            )
         async with self._engine.connect() as conn:
             rows = await conn.execute(query)
             return {schedule_id: at for schedule_id, at in rows if at is not None}

@@ -35,8 +35,11 @@ async def test_each_process_fires_the_schedules_of_its_own_shards(
     one = make_rig(database, clock, discord, shards=Shards(2, (1,)))
     guilds = [guild_on(n % 2, 2, n) for n in range(6)]
     assert [shard_of(g, 2) for g in guilds] == [0, 1, 0, 1, 0, 1]
-    for n, guild_id in enumerate(guilds):
-        await add(zero, guild_id, f"guild {n}", CHANNEL + n)
+    ids = [await add(zero, g, f"guild {n}", CHANNEL + n) for n, g in enumerate(guilds)]
+    # Each process arms timers only for its own shards' schedules.
+    assert set(await zero.occurrences.wake_times(None, Shards(2, (0,)))) == set(ids[0::2])
+    assert set(await zero.occurrences.wake_times(None, Shards(2, (1,)))) == set(ids[1::2])
+    assert set(await zero.occurrences.wake_times(None)) == set(ids)
     clock.set(AT_13)
     fired_by_one = await one.scheduler.run_due()
     fired_by_zero = await zero.scheduler.run_due()
