@@ -108,5 +108,8 @@ class CohortBot(commands.AutoShardedBot):
                 await worker.stop()
             except Exception:
                 log.exception("error while stopping %r", worker)
+        if self._ready is discord.utils.MISSING:
+            # Never logged in: the sharded close needs what log-in sets up first.
+            await self._async_setup_hook()
         await super().close()
         await self.database.close()

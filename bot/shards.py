@@ -9,6 +9,7 @@ shard. Command sync runs once, in the process that holds shard 0.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from bot.domain.shards import Shards, format_ids
 MAX_SHARDS = 4096
 #: Seconds between two IDENTIFYs in one rate-limit bucket (``shard_id % max_concurrency``).
 IDENTIFY_INTERVAL = 5.0
+
+log = logging.getLogger(__name__)
 
 _ITEM = re.compile(r"(\d+)(?:\s*-\s*(\d+))?")
 
@@ -131,6 +134,13 @@ async def start_limit(http: HTTPClient, shards: Shards) -> IdentifyPacer:
     limit = StartLimit.from_json(await http.request(Route("GET", "/gateway/bot")))
     starting = len(shards.ids) if shards.ids is not None else shards.count or limit.recommended
     limit.check(starting)
+    held = shards.describe() if shards.count else f"all {limit.recommended} (Discord's advice)"
+    log.info(
+        "shards: %s (%d session starts left today, %d at once)",
+        held,
+        limit.remaining,
+        limit.max_concurrency,
+    )
     return IdentifyPacer(limit.max_concurrency)
 
 
