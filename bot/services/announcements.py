@@ -397,9 +397,8 @@ def with_plan_offer(post: Post) -> Post:
         post.card.image,
         post.card.colour,
     )
-    return Post(
-        post.content, card, (*post.buttons, PLAN_WEEK), post.files, post.role_ids, post.user_ids
-    )
+    return Post(post.content, card, (*post.buttons, PLAN_WEEK), post.files, post.role_ids,
+                post.user_ids)
 
 
 def _listed(title: str, items: Sequence[str]) -> list[str]:
