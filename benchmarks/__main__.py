@@ -27,6 +27,7 @@ SUITE = (
     "benchmarks.bench_summary",
     "benchmarks.bench_plans",
     "benchmarks.bench_scheduler",
+    "benchmarks.bench_shards",
     "benchmarks.bench_memory",
 )
 

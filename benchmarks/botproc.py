@@ -11,6 +11,7 @@ resident memory) is the bot's and not the emulator's. Environment:
 * ``COHORT_BENCH_REPORT``: a JSON file written when the bot is ready (``ready_at``, wall time)
   and again after it stops (``lag``: ``[wall time, seconds, loop thread CPU seconds]``
   samples of event-loop lag);
+* ``SHARD_COUNT``, ``SHARD_IDS`` (optional): as for ``python -m bot``;
 * ``COHORT_BENCH_CLOCK_OFFSET`` (optional): seconds added to the real time the bot's clock
   reads, so a fire time can be reached a few seconds after start-up instead of at the next
   real minute.
@@ -98,9 +99,15 @@ async def build(kind: str) -> discord.Client:
         return PingBot()
     from bot.app import create_bot
     from bot.config import Settings
+    from bot.shards import shards_from_env
 
     offset = float(os.environ.get("COHORT_BENCH_CLOCK_OFFSET") or 0)
-    settings = Settings(token=os.environ["DISCORD_TOKEN"], database_url=os.environ["DATABASE_URL"])
+    url = os.environ["DATABASE_URL"]
+    settings = Settings(
+        token=os.environ["DISCORD_TOKEN"],
+        database_url=url,
+        shards=shards_from_env(os.environ, database_url=url),
+    )
     return await create_bot(settings, clock=ShiftedClock(timedelta(seconds=offset)))
 
 

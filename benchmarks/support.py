@@ -152,6 +152,7 @@ async def bot_process(
     *,
     database_url: str | None = None,
     clock_offset: float = 0.0,
+    extra_env: dict[str, str] | None = None,
 ) -> AsyncIterator[BotProcess]:
     """Run `python -m benchmarks.botproc kind` against the running emulator; on exit stop it
     with SIGTERM and read its final report (event-loop lag samples)."""
@@ -167,6 +168,7 @@ async def bot_process(
         "COHORT_BENCH_REPORT": str(report_path),
         "COHORT_BENCH_CLOCK_OFFSET": str(clock_offset),
         "LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
     }
     env.pop("DEV_GUILD_ID", None)
     with log_path.open("wb") as log:

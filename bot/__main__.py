@@ -20,6 +20,7 @@ from bot.app import create_bot, open_database
 from bot.command_sync import CommandSyncError
 from bot.config import ConfigError, Settings, database_url_from_env
 from bot.logging_setup import setup_logging
+from bot.shards import CLOSE_REASONS, ShardError
 from bot.startup import (
     NO_ROUTE_FIX,
     CannotReachDiscord,
@@ -40,7 +41,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "for self-paced study groups on Discord.",
         epilog="Configuration comes from the environment and from .env in the current folder: "
         "DISCORD_TOKEN (required), DATABASE_URL (default sqlite:///data/cohort.sqlite3), "
-        "DEV_GUILD_ID, LOG_LEVEL, LOG_FORMAT. See .env.example.",
+        "DEV_GUILD_ID, LOG_LEVEL, LOG_FORMAT, SHARD_COUNT, SHARD_IDS. See .env.example.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="connect to Discord and serve (the default)")
@@ -89,6 +90,7 @@ async def check(settings: Settings) -> int:
         f"tables: {', '.join(report.tables)}",
         f"development guild: {settings.dev_guild_id or 'none'}",
         f"log level: {settings.log_level}, format {settings.log_format}",
+        f"shards: {settings.shards.describe()}",
     ]
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
@@ -143,8 +145,12 @@ async def run(settings: Settings) -> int:
             "Discord refused the gateway intents: turn on Server Members Intent "
             "(developer portal → your application → Bot)."
         )
-    except (CannotReachDiscord, CommandSyncError) as exc:
+    except (CannotReachDiscord, CommandSyncError, ShardError) as exc:
         return fail(str(exc))
+    except discord.ConnectionClosed as exc:
+        if exc.code in CLOSE_REASONS:
+            return fail(CLOSE_REASONS[exc.code])
+        return fail(f"Discord closed the gateway with code {exc.code} ({exc.reason or '-'}).")
     except discord.HTTPException as exc:
         return fail(f"Discord answered {exc.status} at start-up ({exc.text or exc}): try later.")
     except Exception as exc:

@@ -11,6 +11,7 @@ from bot.bot import CohortBot
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain.faq_embedding import load_default_embedder
+from bot.domain.shards import Shards
 from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.services.announcements import AnnouncementService
@@ -51,10 +52,13 @@ from db.repositories.schedules import ScheduleRepository
 from db.repositories.summaries import StudySummaryRepository
 
 
-def build_services(database: Database, clock: Clock) -> Services:
+def build_services(database: Database, clock: Clock, shards: Shards | None = None) -> Services:
+    """`shards`: whose guilds' background work this process does (default: every guild)."""
     engine = database.engine
     guild_settings = GuildSettingsService(GuildSettingsRepository(engine), clock)
-    schedules, announcements, scheduler = build_scheduling(database, guild_settings, clock)
+    schedules, announcements, scheduler = build_scheduling(
+        database, guild_settings, clock, shards=shards or Shards()
+    )
     member_data, group, lifecycle = build_member_data(database, schedules, clock)
     faq = build_faq(database, announcements, group, member_data, clock)
     reviews = build_reviews(database, announcements, clock)
@@ -232,14 +236,14 @@ async def create_bot(settings: Settings, *, clock: Clock | None = None) -> Cohor
     discord.VoiceClient.warn_nacl = False
     discord.VoiceClient.warn_dave = False
     database = await open_database(settings)
-    services = build_services(database, clock)
+    services = build_services(database, clock, settings.shards)
     freeze_startup_objects()
     bot = CohortBot(
         settings=settings,
         database=database,
         services=services,
         clock=clock,
-        background=[services.scheduler, DailyPurge(services.lifecycle)],
+        background=[services.scheduler, DailyPurge(services.lifecycle, shards=settings.shards)],
     )
     attach_publishers(bot)
     return bot

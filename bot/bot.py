@@ -15,6 +15,7 @@ from bot.command_sync import sync_if_changed
 from bot.config import Settings
 from bot.services import Services
 from bot.services.background import Background
+from bot.shards import IdentifyPacer, start_limit
 from bot.tree import CohortTree
 from db.engine import Database
 from db.repositories.bot_state import BotStateRepository
@@ -38,7 +39,7 @@ def intents() -> discord.Intents:
     return discord.Intents(guilds=True, members=True)
 
 
-class CohortBot(commands.Bot):
+class CohortBot(commands.AutoShardedBot):
     def __init__(
         self,
         *,
@@ -57,6 +58,9 @@ class CohortBot(commands.Bot):
             member_cache_flags=discord.MemberCacheFlags.none(),
             tree_cls=CohortTree,
             allowed_mentions=discord.AllowedMentions.none(),
+            shard_count=settings.shards.count,
+            # discord.py types it as a list, but None (its default) is every shard.
+            shard_ids=list(settings.shards.ids) if settings.shards.ids else None,  # type: ignore[arg-type]
         )
         self.settings = settings
         self.database = database
@@ -65,21 +69,28 @@ class CohortBot(commands.Bot):
         self._background = list(background)
         self._extensions = list(extensions) if extensions is not None else all_extensions()
         self._started: list[Background] = []
+        self._pacer = IdentifyPacer()
 
     async def setup_hook(self) -> None:
         for extension in self._extensions:
             await self.load_extension(extension)
         assert self.application_id is not None
-        await sync_if_changed(
-            self.tree,
-            BotStateRepository(self.database.engine),
-            application_id=self.application_id,
-            dev_guild_id=self.settings.dev_guild_id,
-            now=self.clock.now(),
-        )
+        self._pacer = await start_limit(self.http, self.settings.shards)
+        if self.settings.shards.holds_shard_zero:  # once, whatever the number of processes
+            await sync_if_changed(
+                self.tree,
+                BotStateRepository(self.database.engine),
+                application_id=self.application_id,
+                dev_guild_id=self.settings.dev_guild_id,
+                now=self.clock.now(),
+            )
         for worker in self._background:
             await worker.start(self)
             self._started.append(worker)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Discord's pace for IDENTIFY (per max_concurrency bucket), not a flat 5 s per shard."""
+        await self._pacer.wait(shard_id)
 
     async def close(self) -> None:
         """Stop background work, close the gateway, then the database (idempotent)."""
@@ -89,5 +100,8 @@ class CohortBot(commands.Bot):
                 await worker.stop()
             except Exception:
                 log.exception("error while stopping %r", worker)
+        if self._ready is discord.utils.MISSING:
+            # Never logged in: the sharded close needs what log-in sets up first.
+            await self._async_setup_hook()
         await super().close()
         await self.database.close()

@@ -10,6 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from bot.domain.shards import Shards
+from bot.shards import ShardError, shards_from_env
+
 DEFAULT_DATABASE_URL = "sqlite:///data/cohort.sqlite3"
 _LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 LOG_FORMATS = ("text", "json")
@@ -33,6 +36,7 @@ class Settings:
     dev_guild_id: int | None = None
     log_level: str = "INFO"
     log_format: str = "text"
+    shards: Shards = field(default_factory=Shards)
 
     @property
     def log_level_number(self) -> int:
@@ -41,9 +45,16 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, env_file_found: bool = False) -> Settings:
         """`env_file_found`: a .env was read, so a missing token is missing from that file."""
+        token = parse_token(env.get("DISCORD_TOKEN", ""), env_file_found=env_file_found)
+        database_url = database_url_from_env(env)
+        try:
+            shards = shards_from_env(env, database_url=database_url)
+        except ShardError as exc:
+            raise ConfigError(str(exc)) from None
         return cls(
-            token=parse_token(env.get("DISCORD_TOKEN", ""), env_file_found=env_file_found),
-            database_url=database_url_from_env(env),
+            token=token,
+            database_url=database_url,
+            shards=shards,
             dev_guild_id=parse_guild_id(env.get("DEV_GUILD_ID", "").strip()),
             log_level=parse_log_level(env.get("LOG_LEVEL", "").strip()),
             log_format=parse_log_format(env.get("LOG_FORMAT", "").strip()),

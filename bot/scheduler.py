@@ -35,7 +35,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from bot.clock import Clock
+from bot.domain.shards import Shards
 from bot.errors import DmsClosed
+from bot.rate_share import RateShare, share_of
 from bot.services.announcements import AnnouncementService, Post
 from bot.services.background import Runtime
 from bot.services.guild_settings import GuildSettingsService
@@ -181,6 +183,7 @@ class Scheduler:
         dm_jitter: float = DM_JITTER,
         retry_delays: Sequence[float] = RETRY_DELAYS,
         sweep_seconds: float = SWEEP_SECONDS,
+        shards: Shards | None = None,
     ) -> None:
         self._schedules = schedules
         self._occurrences = occurrences
@@ -192,6 +195,11 @@ class Scheduler:
         self._dm_jitter = dm_jitter
         self._retry_delays = tuple(retry_delays)
         self._sweep_seconds = sweep_seconds
+        #: Only guilds on these shards are this process's to fire, catch up and nudge.
+        self.shards = shards or Shards()
+        # With some of the shards, posts keep to this process's share of the global limit.
+        share = share_of(self.shards)
+        self.rate = RateShare(share) if share is not None else None
         self.token = _process_token()
         self._publisher: Publisher | None = None
         self._timer: AsyncIOScheduler | None = None
@@ -217,7 +225,7 @@ class Scheduler:
         if self._timer is not None:
             return
         self._schedules.subscribe(self.rearm)
-        await self._occurrences.rebuild()
+        await self._occurrences.rebuild(self.shards)
         self._timer = AsyncIOScheduler(timezone=UTC)
         self._timer.start()
         self._timer.add_job(
@@ -263,7 +271,7 @@ class Scheduler:
         if timer is None:
             return
         async with self._db_slots:
-            wakes = await self._occurrences.wake_times(schedule_ids)
+            wakes = await self._occurrences.wake_times(schedule_ids, self.shards)
         if schedule_ids is None:
             known = {int(job.id.split(":")[1]) for job in timer.get_jobs() if ":" in job.id}
             ids: Iterable[int] = known | set(wakes)
@@ -317,7 +325,7 @@ class Scheduler:
         woken, self._woken = self._woken, set()
         started = [
             self._spawn(self._fire(firing))
-            for firing in await self._occurrences.due()
+            for firing in await self._occurrences.due(self.shards)
             if firing.occurrence.id not in self._in_flight
         ]
         if woken:
@@ -448,6 +456,8 @@ class Scheduler:
         lease_until = claim.occurrence.lease_until
         for delay in (*self._retry_delays, None):
             try:
+                if self.rate is not None:
+                    await self.rate.take()
                 return await publisher.post(
                     schedule.guild_id, schedule.channel_id, post, claim.nonce
                 )
@@ -542,7 +552,7 @@ class Scheduler:
         """Send every nudge that is due, paced; returns how many were sent."""
         async with self._nudge_lock:
             sent = 0
-            while batch := await self._nudges.due(NUDGE_BATCH):
+            while batch := await self._nudges.due(NUDGE_BATCH, self.shards):
                 sent += await self._send_batch(batch)
             await self._arm_nudges()
             return sent
@@ -578,6 +588,8 @@ class Scheduler:
                 if not await self._nudges.claim(nudge):
                     continue
                 await self._pace()
+                if self.rate is not None:
+                    await self.rate.take()
                 state = await self._dm(publisher, nudge, text)
                 await self._nudges.finish(nudge, state)
                 if state == "sent":

@@ -12,6 +12,8 @@ from discord.ext import commands
 
 log = logging.getLogger("bot")
 
+AnyBot = commands.Bot | commands.AutoShardedBot
+
 # Log-in attempts before giving up (a service manager then restarts the process), and the
 # pause before the second one, doubled each time up to MAX_DELAY: 3 minutes of pauses in all.
 LOGIN_ATTEMPTS = 8
@@ -43,7 +45,7 @@ def invite_url(client_id: int) -> str:
     return discord.utils.oauth_url(client_id, permissions=PERMISSIONS, scopes=SCOPES)
 
 
-def ready_line(bot: commands.Bot) -> str:
+def ready_line(bot: AnyBot) -> str:
     assert bot.user is not None and bot.application_id is not None
     count = len(bot.guilds)
     servers = "1 server" if count == 1 else f"{count} servers"
@@ -53,7 +55,7 @@ def ready_line(bot: commands.Bot) -> str:
     )
 
 
-def announce_when_ready(bot: commands.Bot) -> None:
+def announce_when_ready(bot: AnyBot) -> None:
     """Log the ready line once (on_ready repeats after some reconnects)."""
     said: list[bool] = []
 
@@ -76,7 +78,7 @@ def unreachable_reason(exc: BaseException) -> str | None:
 
 
 async def log_in(
-    bot: commands.Bot,
+    bot: AnyBot,
     token: str,
     *,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,

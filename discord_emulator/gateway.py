@@ -5,6 +5,12 @@ numbers. A session outlives its connection: events dispatched while the bot is d
 kept and replayed after RESUME, then RESUMED. Tests can drop the connection, invalidate the
 session or ask for a reconnect to exercise the bot's recovery. Events are filtered by the
 intents the bot identified with, as Discord does.
+
+Sharding as Discord does it: IDENTIFY may carry ``shard: [id, count]``; a guild belongs to shard
+``(guild_id >> 22) % count`` and its events (its GUILD_CREATE too) go only to a session of that
+shard, DMs to shard 0. A session that would hold more than MAX_GUILDS_PER_SHARD guilds is closed
+with 4011, a shard id outside its count with 4010. Several connections (processes) may hold
+different shards, or the same one (the newest live session of a shard gets its events).
 """
 
 from __future__ import annotations
@@ -28,6 +34,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Json = dict[str, Any]
+
+#: Discord closes a session with 4011 (sharding required) past this many guilds.
+MAX_GUILDS_PER_SHARD = 2500
 
 # Opcodes.
 DISPATCH = 0
@@ -142,6 +151,15 @@ _DM_INTENTS = {
 }
 
 
+_GUILD_OBJECT_EVENTS = frozenset({"GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"})
+
+
+def _guild_of(event: str, data: Json) -> int | None:
+    """The guild an event belongs to (which shard gets it); None for DMs and the like."""
+    raw = data.get("id") if event in _GUILD_OBJECT_EVENTS else data.get("guild_id")
+    return int(raw) if raw is not None else None
+
+
 def _intent_for(event: str, dm: bool) -> int:
     if event not in EVENT_INTENTS and event not in NO_INTENT:
         raise ValueError(f"the emulator does not know which intent {event!r} needs")
@@ -188,6 +206,14 @@ class Session:
     connection: Connection | None = None
     resumable: bool = True
     resumes: int = 0
+    shard_id: int = 0
+    shard_count: int = 1
+
+    def holds(self, guild_id: int | None) -> bool:
+        """Whether this session's shard receives the guild's events (DMs: shard 0)."""
+        if guild_id is None:
+            return self.shard_id == 0
+        return (guild_id >> 22) % self.shard_count == self.shard_id
 
     def wants(self, event: str, dm: bool) -> bool:
         needed = _intent_for(event, dm)
@@ -211,6 +237,11 @@ class Gateway:
         self._tasks: set[asyncio.Task[None]] = set()
         self._listeners: list[Callable[[], None]] = []
         self._accepting = True
+        #: What GET /gateway/bot reports: IDENTIFYs left today (each one uses one), and how
+        #: many shards may identify at once.
+        self.start_limit_total = 1000
+        self.start_limit_remaining = 1000
+        self.max_concurrency = 1
 
     # -- state for tests -------------------------------------------------------------------------
     @property
@@ -223,6 +254,22 @@ class Gateway:
     def connected(self) -> bool:
         s = self.session
         return s is not None and s.connection is not None
+
+    @property
+    def live_sessions(self) -> list[Session]:
+        """Connected sessions, oldest first (one per shard per process)."""
+        return [s for s in self.sessions.values() if s.resumable and s.connection is not None]
+
+    def shards_connected(self) -> set[tuple[int, int]]:
+        """(shard_id, shard_count) of every connected session."""
+        return {(s.shard_id, s.shard_count) for s in self.live_sessions}
+
+    def session_for(self, guild_id: int | None) -> Session | None:
+        """The session that gets a guild's events: the newest live one of its shard."""
+        for session in reversed(list(self.sessions.values())):
+            if session.resumable and session.holds(guild_id):
+                return session
+        return None
 
     async def wait_for_resume(self, count: int = 1, timeout: float = 5.0) -> None:
         """Wait until the bot resumed `count` times in total and is connected again."""
@@ -241,13 +288,16 @@ class Gateway:
     def dispatch(
         self, event: str, data: Json, *, dm: bool = False, force: bool = False
     ) -> int | None:
-        """Send a DISPATCH to the live session; returns its sequence number.
+        """Send a DISPATCH to the session of the event's guild (its shard); returns its
+        sequence number.
 
         Filtered by the session's intents unless `force`. If the bot is momentarily disconnected
         the event is kept and replayed on RESUME, like Discord does.
         """
         needed = 0 if force else _intent_for(event, dm)  # an unknown event name raises
-        session = self.session
+        return self._send(self.session_for(_guild_of(event, data)), event, data, needed)
+
+    def _send(self, session: Session | None, event: str, data: Json, needed: int = 0) -> int | None:
         if session is None or not (needed == 0 or session.intents & needed):
             return None
         session.seq += 1
@@ -257,12 +307,12 @@ class Gateway:
             session.connection.send(payload)
         return session.seq
 
-    def send_guild_create(self, guild: Guild) -> None:
-        session = self.session
+    def send_guild_create(self, guild: Guild, session: Session | None = None) -> None:
+        session = session or self.session_for(guild.id)
         if session is None:
             return
         data = guild.to_create_json(include_all_members=bool(session.intents & GUILD_MEMBERS))
-        self.dispatch("GUILD_CREATE", data)
+        self._send(session, "GUILD_CREATE", data, GUILDS)
 
     # -- breaking things on purpose ---------------------------------------------------------------
     async def drop_connection(self, code: int = 4000) -> None:
@@ -415,16 +465,43 @@ class Gateway:
         if intents & PRIVILEGED & ~emu.world.application.privileged_intents:
             await self._close(conn, 4014, "Disallowed intent(s).")
             return
+        shard = data.get("shard", [0, 1])
+        if (
+            not isinstance(shard, list)
+            or len(shard) != 2
+            or not all(isinstance(n, int) for n in shard)
+            or not 0 <= shard[0] < shard[1]
+        ):
+            await self._close(conn, 4010, "Invalid shard.")
+            return
+        shard_id, shard_count = shard
+        world = emu.world
+        guilds = [
+            g
+            for g in world.guilds.values()
+            if g.bot_present and (g.id >> 22) % shard_count == shard_id
+        ]
+        if len(guilds) > MAX_GUILDS_PER_SHARD:
+            await self._close(conn, 4011, "Sharding required.")
+            return
+        self.start_limit_remaining -= 1
+        # A new session of a shard replaces the ones that lost their connection; one that is
+        # still connected (another process holding the same shard) stays.
         for old in self.sessions.values():
-            old.resumable = False
-        session = Session(secrets.token_hex(16), intents)
+            if old.connection is None and (old.shard_id, old.shard_count) == (
+                shard_id,
+                shard_count,
+            ):
+                old.resumable = False
+        session = Session(
+            secrets.token_hex(16), intents, shard_id=shard_id, shard_count=shard_count
+        )
         self.sessions[session.id] = session
         session.connection = conn
         conn.session = session
         self.identifies += 1
-        world = emu.world
-        guilds = [g for g in world.guilds.values() if g.bot_present]
-        self.dispatch(
+        self._send(
+            session,
             "READY",
             {
                 "v": 10,
@@ -446,11 +523,12 @@ class Gateway:
                 "geo_ordered_rtc_regions": [],
                 "user_settings": {},
                 "auth": {},
+                "shard": [shard_id, shard_count],
                 "_trace": ["emulator"],
             },
         )
         for guild in guilds:
-            self.send_guild_create(guild)
+            self.send_guild_create(guild, session)
         self._changed()
 
     async def _resume(self, conn: Connection, data: Json) -> None:
@@ -479,7 +557,7 @@ class Gateway:
         for s, payload in session.sent:
             if s > seq:
                 conn.send(payload)
-        self.dispatch("RESUMED", {"_trace": ["emulator"]})
+        self._send(session, "RESUMED", {"_trace": ["emulator"]})
         self._changed()
 
     def _request_members(self, conn: Connection, data: Json) -> None:
@@ -514,7 +592,7 @@ class Gateway:
             }
             if data.get("nonce") is not None:
                 chunk["nonce"] = data["nonce"]
-            self.dispatch("GUILD_MEMBERS_CHUNK", chunk, force=True)
+            self._send(session, "GUILD_MEMBERS_CHUNK", chunk)
 
     async def close(self) -> None:
         """Shut the gateway down (emulator stop)."""

@@ -749,14 +749,17 @@ class RestApi:
         return 200, {"url": self._emu.gateway_url.rstrip("/")}
 
     async def get_gateway_bot(self, call: Call) -> tuple[int, Any]:
+        """Discord recommends one shard per 1,000 guilds."""
+        gateway = self._emu.gateway
+        guilds = sum(1 for g in self._emu.world.guilds.values() if g.bot_present)
         return 200, {
             "url": self._emu.gateway_url.rstrip("/"),
-            "shards": 1,
+            "shards": max(1, -(-guilds // 1000)),
             "session_start_limit": {
-                "total": 1000,
-                "remaining": 999,
+                "total": gateway.start_limit_total,
+                "remaining": max(0, gateway.start_limit_remaining),
                 "reset_after": 14_400_000,
-                "max_concurrency": 1,
+                "max_concurrency": gateway.max_concurrency,
             },
         }
 

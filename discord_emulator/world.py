@@ -63,6 +63,14 @@ class Snowflakes:
             self._last_ms = ms
             return (ms << 22) | (1 << 17) | self._increment
 
+    def next_on_shard(self, shard_id: int, shard_count: int) -> int:
+        """A new id of a guild Discord would route to this shard (``(id >> 22) % count``)."""
+        with self._lock:
+            ms = max(int(time.time() * 1000) - DISCORD_EPOCH_MS, self._last_ms + 1)
+            ms += (shard_id - ms) % shard_count
+            self._last_ms, self._increment = ms, 0
+            return (ms << 22) | (1 << 17)
+
 
 def snowflake_time(snowflake: int) -> datetime:
     return datetime.fromtimestamp(((snowflake >> 22) + DISCORD_EPOCH_MS) / 1000, tz=UTC)
@@ -793,13 +801,18 @@ class World:
         *,
         owner: User | str | None = None,
         bot_permissions: int = perms.DEFAULT_BOT,
+        shard: tuple[int, int] | None = None,
     ) -> Guild:
-        """A guild with the bot in it (a managed role carries `bot_permissions`)."""
+        """A guild with the bot in it (a managed role carries `bot_permissions`); `shard`
+        (shard_id, shard_count) picks an id Discord would route to that shard."""
         if owner is None:
             owner = f"{name} Owner"
         if isinstance(owner, str):
             owner = self.add_user(owner)
-        guild = Guild(self, self.snowflakes.next(), name, owner, bot_permissions=bot_permissions)
+        guild_id = (
+            self.snowflakes.next_on_shard(*shard) if shard is not None else self.snowflakes.next()
+        )
+        guild = Guild(self, guild_id, name, owner, bot_permissions=bot_permissions)
         self.guilds[guild.id] = guild
         if self._emit_hook is not None:
             self._emit("GUILD_CREATE", guild.to_create_json(include_all_members=True), guild.id)

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.app import build_scheduling
 from bot.clock import Clock
+from bot.domain.shards import Shards
 from bot.scheduler import ChannelGone, DmsClosed, NoAccess, Scheduler, TemporaryFailure
 from bot.services.announcements import AnnouncementService, Post
 from bot.services.guild_settings import GuildSettingsService
@@ -119,6 +120,7 @@ def make_rig(
     discord: FakeDiscord | None = None,
     *,
     dm_daily_cap: int = 1000,
+    shards: Shards | None = None,
 ) -> Rig:
     """The bot's wiring (bot.app.build_scheduling) with DMs unpaced and instant retries."""
     engine = database.engine
@@ -131,6 +133,7 @@ def make_rig(
         dm_interval=0,
         dm_jitter=0,
         retry_delays=(0, 0),
+        shards=shards,
     )
     discord = discord or FakeDiscord()
     scheduler.attach_publisher(discord)

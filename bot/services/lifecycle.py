@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
+from bot.domain.shards import Shards
 from bot.services.background import Runtime
 from bot.services.member_data import MemberDataService
 from bot.services.schedules import ScheduleService
@@ -31,6 +32,10 @@ PURGE_EVERY_SECONDS = 24 * 60 * 60.0
 
 # (guild_id, user_id) → what a feature does when the member leaves the guild.
 DepartureHook = Callable[[int, int], Awaitable[None]]
+
+
+def _every_guild(guild_id: int) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
@@ -104,23 +109,29 @@ class GuildLifecycleService:
             )
         return resumed
 
-    async def reconcile(self, present: Iterable[int]) -> Reconciled:
+    async def reconcile(
+        self, present: Iterable[int], owns: Callable[[int], bool] = _every_guild
+    ) -> Reconciled:
         """Catch up with removals and returns that happened while the bot was offline, given
-        every guild the bot is in now."""
+        every guild the bot is in now among those `owns` (a process sees only its shards')."""
         here = set(present)
         departed = await self._lifecycle.departed_guilds()
         returned = sorted(g for g in departed if g in here)
         for guild_id in returned:
             await self.guild_joined(guild_id)
-        gone = sorted(await self._lifecycle.guilds_with_data() - here - set(departed))
+        known = await self._lifecycle.guilds_with_data()
+        gone = sorted(g for g in known - here - set(departed) if owns(g))
         for guild_id in gone:
             await self.guild_removed(guild_id)
         return Reconciled(tuple(gone), tuple(returned))
 
-    async def purge_due(self) -> list[int]:
-        """Purge every guild the bot left at least RETENTION ago; returns their ids."""
+    async def purge_due(self, owns: Callable[[int], bool] = _every_guild) -> list[int]:
+        """Purge every guild (among those `owns`) the bot left at least RETENTION ago;
+        returns their ids."""
         purged = []
         for guild_id in await self._lifecycle.left_before(self._clock.now() - self.retention):
+            if not owns(guild_id):
+                continue
             rows = await self._member_data.purge_guild(guild_id)
             log.info(
                 "purged guild %s (%d rows), %s after the bot left", guild_id, rows, self.retention
@@ -159,9 +170,15 @@ class DailyPurge:
     purged before the bot notices it is back."""
 
     def __init__(
-        self, lifecycle: GuildLifecycleService, *, every_seconds: float = PURGE_EVERY_SECONDS
+        self,
+        lifecycle: GuildLifecycleService,
+        *,
+        every_seconds: float = PURGE_EVERY_SECONDS,
+        shards: Shards | None = None,
     ) -> None:
         self._lifecycle = lifecycle
+        #: Only guilds on these shards: another process sees (and purges) the others.
+        self._shards = shards or Shards()
         self._every = every_seconds
         self._task: asyncio.Task[None] | None = None
         self.passes = 0
@@ -177,9 +194,10 @@ class DailyPurge:
             await asyncio.gather(task, return_exceptions=True)
 
     async def run_once(self, present: Iterable[int] | None) -> list[int]:
+        owns = self._shards.owns
         if present is not None:
-            await self._lifecycle.reconcile(present)
-        return await self._lifecycle.purge_due()
+            await self._lifecycle.reconcile(present, owns)
+        return await self._lifecycle.purge_due(owns)
 
     async def _run(self, runtime: Runtime | None) -> None:
         if runtime is not None:

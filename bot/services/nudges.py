@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from bot.clock import Clock
+from bot.domain.shards import Shards
 from bot.domain.weeks import StudyWeek, week_containing
 from bot.services.announcements import AnnouncementService
 from bot.services.goals import zone_named
@@ -67,8 +68,12 @@ class NudgeService:
             NudgePlan(t.user_id, nudge_due(fire_at, zoned.timezone, t.timezone)) for t in targets
         ]
 
-    async def due(self, limit: int = 50) -> list[Nudge]:
-        return await self._nudges.due(self._clock.now(), limit)
+    async def due(self, limit: int = 50, shards: Shards | None = None) -> list[Nudge]:
+        """Nudges due now (of the guilds `shards` covers: every guild by default)."""
+        shards = shards or Shards()
+        return await self._nudges.due(
+            self._clock.now(), limit, shard_count=shards.count, shard_ids=shards.ids
+        )
 
     async def next_due(self) -> datetime | None:
         return await self._nudges.next_due()

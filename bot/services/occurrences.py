@@ -4,8 +4,9 @@ Every fire time is a row: ``pending`` → ``claimed`` (by one worker, with a lea
 (with the message id) or ``missed`` (with why). The database is the truth; the in-memory timer
 only says when to look.
 
-- **Claim.** One conditional UPDATE; of racing claimers exactly one wins. A claim whose lease ran
-  out (its worker died) can be claimed again.
+- **Claim.** One conditional UPDATE; of racing claimers (processes too) exactly one wins. A claim
+  whose lease ran out (its worker died) can be claimed again; the claim's attempt number fences
+  the old holder out (it can no longer record, retry or give up what it lost).
 - **Nonce.** A post carries a nonce derived from (schedule, fire time, manual), so re-posting an
   occurrence after a crash between the post and its commit makes Discord return the first
   message instead of creating a second one — but only within Discord's nonce window (minutes).
@@ -32,6 +33,7 @@ from functools import lru_cache
 
 from bot.clock import Clock
 from bot.domain.recurrence import Recurrence, from_canonical
+from bot.domain.shards import Shards
 from bot.services.goals import zone_named
 from db.repositories.occurrences import (
     CLAIMED,
@@ -151,18 +153,22 @@ class OccurrenceService:
         await self._occurrences.drop_pending(schedule_ids, after=self._clock.now())
         await self._occurrences.miss_pending(schedule_ids, outcome)
 
-    async def rebuild(self) -> None:
+    async def rebuild(self, shards: Shards | None = None) -> None:
         """Start-up: record every fire time since each schedule's last one, and its next.
 
         Older than the catch-up window → missed; inside it → pending (``due`` coalesces them).
-        One read of schedules, one of last fire times, one batched insert.
+        One read of schedules, one of last fire times, one batched insert. Only schedules of
+        guilds `shards` covers (every guild by default): other processes catch up their own.
         """
+        shards = shards or Shards()
         now = self._clock.now()
         window_start = now - self.window
         latest = await self._occurrences.latest_fire_times()
         rows: list[NewOccurrence] = []
         for zoned in await self._schedules.active_zoned():
             schedule = zoned.schedule
+            if not shards.owns(schedule.guild_id):
+                continue
             anchor = latest.get(schedule.id, schedule.created_at)
             if anchor > now:
                 continue  # its next fire time is already recorded
@@ -181,14 +187,17 @@ class OccurrenceService:
 
     # -- firing ------------------------------------------------------------------------------
 
-    async def due(self) -> list[Firing]:
-        """What to post now. Records as missed what will not be posted (too old, coalesced,
-        paused or disabled schedules, given up after repeated failures); those given up are
-        returned too, marked ``given_up``, so that someone is told."""
+    async def due(self, shards: Shards | None = None) -> list[Firing]:
+        """What to post now in the guilds `shards` covers (every guild by default). Records
+        as missed what will not be posted (too old, coalesced, paused or disabled schedules,
+        given up after repeated failures); those given up are returned too, marked
+        ``given_up``, so that someone is told."""
         now = self._clock.now()
         too_old = now - self.window
         by_schedule: dict[int, list[DueOccurrence]] = defaultdict(list)
-        for item in await self._occurrences.due(now):
+        shards = shards or Shards()
+        found = await self._occurrences.due(now, shard_count=shards.count, shard_ids=shards.ids)
+        for item in found:
             by_schedule[item.occurrence.schedule_id].append(item)
         firings: list[Firing] = []
         given_up: list[Firing] = []
@@ -252,6 +261,7 @@ class OccurrenceService:
             coalesced=claim.coalesced,
             guild_id=claim.schedule.schedule.guild_id,
             nudges=nudges,
+            attempt=claim.occurrence.attempts,
         )
 
     async def recorded_messages(self, message_ids: Sequence[int]) -> set[int]:
@@ -260,10 +270,14 @@ class OccurrenceService:
 
     async def retry_at(self, claim: Claim, at: datetime) -> None:
         """Hand the occurrence back to be claimed again from `at` (a failure worth retrying)."""
-        await self._occurrences.extend(claim.occurrence.id, claim.token, at)
+        await self._occurrences.extend(
+            claim.occurrence.id, claim.token, at, attempt=claim.occurrence.attempts
+        )
 
     async def give_up(self, claim: Claim, outcome: str) -> None:
-        await self._occurrences.give_up(claim.occurrence.id, claim.token, outcome)
+        await self._occurrences.give_up(
+            claim.occurrence.id, claim.token, outcome, attempt=claim.occurrence.attempts
+        )
 
     async def run_now(self, schedule: Schedule) -> Occurrence:
         """A manual run: its own occurrence now; the cadence is not touched."""
@@ -272,8 +286,13 @@ class OccurrenceService:
     async def history(self, schedule_id: int) -> list[Occurrence]:
         return await self._occurrences.for_schedule(schedule_id)
 
-    async def wake_times(self, schedule_ids: Sequence[int] | None = None) -> dict[int, datetime]:
-        return await self._occurrences.wake_times(schedule_ids)
+    async def wake_times(
+        self, schedule_ids: Sequence[int] | None = None, shards: Shards | None = None
+    ) -> dict[int, datetime]:
+        shards = shards or Shards()
+        return await self._occurrences.wake_times(
+            schedule_ids, shard_count=shards.count, shard_ids=shards.ids
+        )
 
     async def next_fire_times(self, schedule_ids: Sequence[int]) -> dict[int, datetime]:
         return await self._occurrences.next_fire_times(schedule_ids)

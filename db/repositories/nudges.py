@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.schema import guild_settings, member_preferences
 from db.schema.lifecycle import member_departures
 from db.schema.schedules import closed_dms, schedule_nudges, schedule_occurrences, schedules
+from db.shards import owned
 from db.upsert import upsert
 
 _n = schedule_nudges
@@ -68,7 +70,15 @@ class NudgeRepository:
         async with self._engine.connect() as conn:
             return [NudgeTarget(row.user_id, row.timezone) for row in await conn.execute(query)]
 
-    async def due(self, now: datetime, limit: int) -> list[Nudge]:
+    async def due(
+        self,
+        now: datetime,
+        limit: int,
+        *,
+        shard_count: int | None = None,
+        shard_ids: Sequence[int] | None = None,
+    ) -> list[Nudge]:
+        """Nudges to send now; only of guilds in `shard_ids` of `shard_count` when given."""
         o, s, gs = schedule_occurrences, schedules, guild_settings
         query = (
             select(
@@ -87,7 +97,11 @@ class NudgeRepository:
                 .join(s, s.c.id == o.c.schedule_id)
                 .outerjoin(gs, gs.c.guild_id == s.c.guild_id)
             )
-            .where(_n.c.state == "scheduled", _n.c.due_at <= now)
+            .where(
+                _n.c.state == "scheduled",
+                _n.c.due_at <= now,
+                owned(_n.c.guild_id, shard_count, shard_ids),
+            )
             .order_by(_n.c.due_at, _n.c.occurrence_id, _n.c.user_id)
             .limit(limit)
         )

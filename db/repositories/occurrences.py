@@ -1,7 +1,11 @@
 """Occurrences: one row per fire time of a schedule, moving pending → claimed → sent | missed.
 
-Claiming is one conditional UPDATE, so of several claimers exactly one wins on both backends;
+Claiming is one conditional UPDATE, so of several claimers exactly one wins on both backends
+(on PostgreSQL the row lock makes a second claimer re-check the condition and find it taken);
 a claim holds a lease, and an expired lease can be claimed again (the previous claimer died).
+Every claim increments ``attempts``, which is the claim's fencing token: recording the post,
+moving the lease or giving up needs the claimer's token *and* its attempt number, so a holder
+whose lease was taken over can never overwrite what the new holder does.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from db.dialect import insert
 from db.repositories.schedules import ZonedSchedule, zoned_row, zoned_select
 from db.schema.schedules import schedule_nudges, schedule_occurrences, schedules
+from db.shards import owned
 from db.types import UtcDateTime
 from db.upsert import upsert
 
@@ -97,6 +102,12 @@ def _occurrence(row: AnyRow, prefix: str = "") -> Occurrence:
     values["manual"] = bool(values["manual"])
     values["late"] = bool(values["late"])
     return Occurrence(**values)
+
+
+def _held(occurrence_id: int, token: str, attempt: int | None) -> Any:
+    """Still claimed by this claimer, and by this very claim when `attempt` is given."""
+    held = and_(_o.c.id == occurrence_id, _o.c.state == CLAIMED, _o.c.claimed_by == token)
+    return held if attempt is None else and_(held, _o.c.attempts == attempt)
 
 
 def _claimable(now: datetime) -> Any:
@@ -238,16 +249,14 @@ class OccurrenceRepository:
         return _occurrence(row) if row else None
 
     async def extend(
-        self, occurrence_id: int, token: str, lease_until: datetime
+        self, occurrence_id: int, token: str, lease_until: datetime, *, attempt: int | None = None
     ) -> Occurrence | None:
         """Move the lease (a later retry, or giving it back early); only the holder can."""
         async with self._writing() as conn:
             row = (
                 await conn.execute(
                     update(_o)
-                    .where(
-                        _o.c.id == occurrence_id, _o.c.state == CLAIMED, _o.c.claimed_by == token
-                    )
+                    .where(_held(occurrence_id, token, attempt))
                     .values(lease_until=lease_until)
                     .returning(*_COLUMNS)
                 )
@@ -265,12 +274,13 @@ class OccurrenceRepository:
         coalesced: int = 0,
         guild_id: int | None = None,
         nudges: Sequence[NudgePlan] = (),
+        attempt: int | None = None,
     ) -> bool:
         """Record the post (and the DM nudges it plans) in one transaction; holder only."""
         async with self._writing() as conn:
             result = await conn.execute(
                 update(_o)
-                .where(_o.c.id == occurrence_id, _o.c.state == CLAIMED, _o.c.claimed_by == token)
+                .where(_held(occurrence_id, token, attempt))
                 .values(
                     state=SENT,
                     message_id=message_id,
@@ -303,12 +313,14 @@ class OccurrenceRepository:
                 await conn.execute(stmt, rows)
         return True
 
-    async def give_up(self, occurrence_id: int, token: str, outcome: str) -> bool:
+    async def give_up(
+        self, occurrence_id: int, token: str, outcome: str, *, attempt: int | None = None
+    ) -> bool:
         """The holder records that this occurrence will not be posted."""
         async with self._writing() as conn:
             result = await conn.execute(
                 update(_o)
-                .where(_o.c.id == occurrence_id, _o.c.state == CLAIMED, _o.c.claimed_by == token)
+                .where(_held(occurrence_id, token, attempt))
                 .values(state=MISSED, outcome=outcome[:40], lease_until=None)
             )
         return result.rowcount == 1
@@ -325,8 +337,16 @@ class OccurrenceRepository:
             )
         return int(result.rowcount)
 
-    async def due(self, now: datetime, limit: int = 5000) -> list[DueOccurrence]:
-        """Occurrences to act on now, with their schedules, oldest first."""
+    async def due(
+        self,
+        now: datetime,
+        limit: int = 5000,
+        *,
+        shard_count: int | None = None,
+        shard_ids: Sequence[int] | None = None,
+    ) -> list[DueOccurrence]:
+        """Occurrences to act on now, with their schedules, oldest first; only of guilds in
+        `shard_ids` of `shard_count` when given (the shards this process holds)."""
         query = (
             zoned_select()
             .add_columns(*_LABELLED)
@@ -335,7 +355,8 @@ class OccurrenceRepository:
                 or_(
                     and_(_o.c.state == PENDING, _o.c.fire_at <= now),
                     and_(_o.c.state == CLAIMED, _o.c.lease_until < now),
-                )
+                ),
+                owned(schedules.c.guild_id, shard_count, shard_ids),
             )
             .order_by(_o.c.fire_at, _o.c.id)
             .limit(limit)
@@ -356,9 +377,15 @@ class OccurrenceRepository:
             )
             return {schedule_id: at for schedule_id, at in rows}
 
-    async def wake_times(self, schedule_ids: Sequence[int] | None = None) -> dict[int, datetime]:
+    async def wake_times(
+        self,
+        schedule_ids: Sequence[int] | None = None,
+        *,
+        shard_count: int | None = None,
+        shard_ids: Sequence[int] | None = None,
+    ) -> dict[int, datetime]:
         """Per schedule, when the timer should next look at it: the earliest pending fire time,
-        or when a claim's lease runs out."""
+        or when a claim's lease runs out (only schedules of guilds in `shard_ids` when given)."""
         wake = type_coerce(
             func.min(case((_o.c.state == PENDING, _o.c.fire_at), else_=_o.c.lease_until)),
             UtcDateTime,
@@ -370,6 +397,10 @@ class OccurrenceRepository:
         )
         if schedule_ids is not None:
             query = query.where(_o.c.schedule_id.in_(schedule_ids))
+        if shard_ids is not None:
+            query = query.join_from(_o, schedules, schedules.c.id == _o.c.schedule_id).where(
+                owned(schedules.c.guild_id, shard_count, shard_ids)
+            )
         async with self._engine.connect() as conn:
             rows = await conn.execute(query)
             return {schedule_id: at for schedule_id, at in rows if at is not None}

@@ -14,6 +14,7 @@ from sqlalchemy import BigInteger, func, insert, select
 
 from bot.app import build_member_data, build_scheduling, build_services
 from bot.clock import FrozenClock
+from bot.domain.shards import Shards, shard_of
 from bot.services.checkins import CheckInService
 from bot.services.goals import GoalsService
 from bot.services.guild_settings import GuildSettingsService
@@ -446,3 +447,20 @@ async def test_a_failing_departure_hook_does_not_stop_the_others(rig: Rig) -> No
     rig.lifecycle.on_member_departure(working)
     await rig.lifecycle.member_left(GUILD, SAM)
     assert heard == [SAM]
+
+
+async def test_a_process_catches_up_and_purges_only_the_guilds_of_its_shards(rig: Rig) -> None:
+    mine = Shards(2, (shard_of(GUILD, 2),))
+    elsewhere = GUILD + (1 << 22)  # the next shard of two: another process's guild
+    assert not mine.owns(elsewhere)
+    await member_activity(rig, GUILD, SAM, "Sam")
+    await member_activity(rig, elsewhere, SAM, "Elsewhere")
+    # This process sees only its own shard's guilds: the other one is absent, not gone.
+    assert await DailyPurge(rig.lifecycle, shards=mine).run_once([GUILD]) == []
+    assert await rig.lifecycle.departed_guilds() == {}
+    await rig.lifecycle.guild_removed(elsewhere)
+    rig.clock.advance(timedelta(days=31))
+    assert await DailyPurge(rig.lifecycle, shards=mine).run_once([GUILD]) == []
+    assert await rows_about(rig.database, elsewhere, SAM)
+    other = Shards(2, (shard_of(elsewhere, 2),))
+    assert await DailyPurge(rig.lifecycle, shards=other).run_once([]) == [elsewhere]
