@@ -27,8 +27,6 @@ from db.repositories.plans import (
     Course,
     CourseModule,
     Imported,
-    NewCourse,
-    NewModule,
     Plan,
     PlansRepository,
 )
@@ -141,13 +139,7 @@ class PlanService:
         return await self._import(guild_id, read_course(raw))
 
     async def _import(self, guild_id: int, spec: CourseSpec) -> Imported:
-        doc = NewCourse(
-            spec.key,
-            spec.title,
-            spec.source,
-            tuple(NewModule(m.title, m.hours, m.url) for m in spec.modules),
-        )
-        return await self._plans.import_course(guild_id, doc, self._clock.now())
+        return await self._plans.import_course(guild_id, spec, self._clock.now())
 
     async def courses(self, guild_id: int) -> list[CourseView]:
         found = await self._plans.courses(guild_id)

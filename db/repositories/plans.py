@@ -17,6 +17,7 @@ from typing import Any, TypeAlias
 from sqlalchemy import Row, and_, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.domain.courses import CourseSpec
 from db.schema.goals import checkins
 from db.schema.plans import (
     away_periods,
@@ -48,21 +49,6 @@ class CourseModule:
     title: str
     hours: float
     url: str | None
-
-
-@dataclass(frozen=True)
-class NewModule:
-    title: str
-    hours: float
-    url: str | None = None
-
-
-@dataclass(frozen=True)
-class NewCourse:
-    key: str
-    title: str
-    source: str | None
-    modules: tuple[NewModule, ...]
 
 
 @dataclass(frozen=True)
@@ -187,7 +173,7 @@ class PlansRepository:
                 found[row.course_id].append(_module(row))
         return found
 
-    async def import_course(self, guild_id: int, doc: NewCourse, now: datetime) -> Imported:
+    async def import_course(self, guild_id: int, doc: CourseSpec, now: datetime) -> Imported:
         async with self._engine.begin() as conn:
             existing = (
                 await conn.execute(

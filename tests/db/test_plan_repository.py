@@ -7,20 +7,21 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from bot.domain.courses import CourseSpec, ModuleSpec
 from db.engine import Database
 from db.repositories.checkins import CheckInsRepository
-from db.repositories.plans import NewCourse, NewModule, Plan, PlansRepository
+from db.repositories.plans import Plan, PlansRepository
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
 GUILD = 1_100_000_000_000_000_001
 OTHER_GUILD = 1_100_000_000_000_000_009
 USER = 1_200_000_000_000_000_002
 OTHER = 1_200_000_000_000_000_003
-COURSE = NewCourse(
+COURSE = CourseSpec(
     "demo",
     "Demo course",
     "made up",
-    (NewModule("One", 10), NewModule("Two", 20, "https://example.org/2"), NewModule("Three", 5)),
+    (ModuleSpec("One", 10), ModuleSpec("Two", 20, "https://example.org/2"), ModuleSpec("Three", 5)),
 )
 
 
@@ -56,11 +57,11 @@ async def test_reimport_keeps_finished_modules_matched_by_title(repo: PlansRepos
     modules = (await repo.modules([first.course.id]))[first.course.id]
     await repo.finish(GUILD, USER, modules[1].id, NOW)
     await repo.finish(GUILD, USER, modules[2].id, NOW)
-    changed = NewCourse(
+    changed = CourseSpec(
         "demo",
         "Demo course v2",
         None,
-        (NewModule("two", 25), NewModule("One", 10), NewModule("Four", 3)),
+        (ModuleSpec("two", 25), ModuleSpec("One", 10), ModuleSpec("Four", 3)),
     )
     again = await repo.import_course(GUILD, changed, NOW + timedelta(days=1))
     assert not again.created and again.course.id == first.course.id
