@@ -501,11 +501,11 @@ class FaqIndex:
             return
         for number, text in enumerate((doc.question, *doc.aliases)):
             self._titles.remove((doc_id, number))
-            holders = self._phrasings.get(normalize(text))
-            if holders is not None:
-                holders.discard(doc_id)
-                if not holders:
-                    del self._phrasings[normalize(text)]
+            key = normalize(text)
+            holders = self._phrasings.get(key, set())
+            holders.discard(doc_id)
+            if not holders:
+                self._phrasings.pop(key, None)
         self._answers.remove(doc_id)
         for word in self._doc_vocab.pop(doc_id):
             self._vocab[word] -= 1
