@@ -38,6 +38,7 @@ from bot.domain.faq_ranking import (
     FaqDoc,
     FaqIndex,
     Ranking,
+    chat_vectors,
     doc_texts,
     embed_docs,
     text_digest,
@@ -536,6 +537,7 @@ class FaqService:
                 log.warning("FAQ ranking is lexical: the semantic model did not load (%r)", error)
                 embedder = None
             if embedder is not None:
+                await asyncio.to_thread(chat_vectors, embedder)  # once, off the event loop
                 log.info("FAQ ranking uses the semantic model")
                 self._embedder = embedder
                 for guild_id, faq in list(self._cache.items()):

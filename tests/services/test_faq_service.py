@@ -15,6 +15,7 @@ import numpy.typing as npt
 import pytest
 
 from bot.clock import FrozenClock
+from bot.domain.faq_ranking import chat_vectors
 from bot.domain.text import terms
 from bot.errors import InvalidInput, LimitReached, NotFound
 from bot.services import faq as faq_module
@@ -663,6 +664,8 @@ class SpyEmbedder:
         self.model_id = self._model.model_id
         self.dimensions = self._model.dimensions
         self.texts: list[str] = []
+        chat_vectors(self)  # once per embedder, whatever the FAQ: not counted
+        self.texts.clear()
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         self.texts.extend(texts)
