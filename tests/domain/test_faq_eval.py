@@ -337,3 +337,27 @@ def test_a_phrasing_two_entries_share_is_not_taken_as_word_for_word() -> None:
     for index in (FaqIndex.build(both), FaqIndex.build(both, load_default_embedder())):
         found = index.rank("login help")
         assert found.best is None or found.best.confidence < 1.0
+
+
+def test_a_servers_own_small_faq_answers_its_members_and_declines_their_chat() -> None:
+    """A server's own six entries (no learned phrasings): members' wordings are answered, and
+    the chat lines keep "anyone wanna study tonight" from getting the study-role entry."""
+    entries = (
+        ("Where do we meet on Fridays?", ("when's the friday meetup", "where r we meeting friday")),
+        ("How do I get the study role?", ("how do i get the role",)),
+        ("What timezone does the server use?", ("which timezone do you use",)),
+        ("Can I share my portfolio here?", ("can i post my portfolio",)),
+        ("Who are the moderators?", ("who mods this server",)),
+        ("How do I submit my project for review?", ("how do i get my project reviewed",)),
+    )
+    docs = [
+        FaqDoc(n, question, "See the pinned message.", ())
+        for n, (question, _) in enumerate(entries)
+    ]
+    index = FaqIndex.build(docs, load_default_embedder())
+    for doc_id, (_, asked) in enumerate(entries):
+        for text in asked:
+            found = index.rank(text).best
+            assert found is not None and found.doc_id == doc_id, text
+    for chat in ("lol", "anyone wanna study tonight", "how do i fix a 404 in django"):
+        assert index.rank(chat).best is None, chat
