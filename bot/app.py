@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import discord
@@ -14,7 +16,7 @@ from bot.domain.faq_embedding import load_default_embedder
 from bot.domain.shards import Shards
 from bot.scheduler import Scheduler
 from bot.services import Services
-from bot.services.announcements import AnnouncementService
+from bot.services.announcements import AnnouncementService, Pairing
 from bot.services.away import AwayService
 from bot.services.checkins import CheckInService
 from bot.services.faq import FaqService
@@ -33,6 +35,7 @@ from bot.services.review_data import ReviewMemberData
 from bot.services.reviews import ReviewService
 from bot.services.schedules import ScheduleService
 from cogs._publisher import DiscordPublisher
+from cogs._review_notices import pending_lines, scheduled_pairing_post
 from cogs.schedule import study_view
 from db.engine import Database
 from db.repositories.checkins import CheckInsRepository
@@ -112,12 +115,19 @@ def build_reviews(
     database: Database, announcements: AnnouncementService, clock: Clock
 ) -> ReviewService:
     """Peer review, with its pairing schedule, its count in the weekly summary and the
-    reviews members owe in their DM nudges."""
+    reviews members owe in their DM nudges (worded by cogs/_review_notices.py)."""
     engine = database.engine
     reviews = ReviewService(ReviewsRepository(engine), GuildSettingsRepository(engine), clock)
-    announcements.register_pairing(reviews.scheduled_pairing)
+
+    async def pairing(guild_id: int, fire_at: datetime) -> Pairing:
+        return scheduled_pairing_post(await reviews.scheduled_pairing(guild_id, fire_at))
+
+    async def pending(guild_id: int, user_ids: Sequence[int]) -> dict[int, list[str]]:
+        return pending_lines(await reviews.pending_reviews(guild_id, user_ids), clock.now())
+
+    announcements.register_pairing(pairing)
     announcements.register_counter("Reviews done", reviews.reviews_done)
-    announcements.register_pending_reviews(reviews.pending_reviews)
+    announcements.register_pending_reviews(pending)
     return reviews
 
 

@@ -1,6 +1,6 @@
 """Words and marks shared by everything that writes text for people: counts, dates, Discord
-timestamps, user text made harmless. Discord-free (services and domain use it too) and English
-whatever the process locale.
+timestamps and message links, user text made harmless. Discord-free (services and domain use
+it too) and English whatever the process locale.
 
 Discord's own escapes (discord.utils.escape_markdown and escape_mentions) are reproduced here
 with the same patterns, so text escaped in a service reads exactly as text escaped in a cog.
@@ -44,6 +44,11 @@ def timestamp(moment: datetime, style: str = "F") -> str:
     """A Discord timestamp each reader sees in their own timezone. Styles: F (default) the full
     date and time, R relative ('in 3 days'), D the date."""
     return f"<t:{int(moment.timestamp())}:{style}>"
+
+
+def message_link(guild_id: int, channel_id: int, message_id: int) -> str:
+    """A link that opens a message in Discord."""
+    return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
 
 
 def one_line(text: str) -> str:

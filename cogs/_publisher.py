@@ -1,4 +1,5 @@
-"""The scheduler's Discord side: turns a Post into a message (embed, chart file, buttons).
+"""The Discord side of the scheduler and of peer review: turns a Post into a message (embed,
+chart file, buttons), and words the review service's notices (cogs/_review_notices.py).
 
 Posts carry the occurrence's nonce; discord.py sends ``enforce_nonce: true`` with any nonce, so
 Discord answers a repeated post (after a crash between posting and recording it) with the
@@ -20,6 +21,7 @@ import discord
 
 from bot.bot import CohortBot
 from bot.errors import DmsClosed
+from bot.formatting import message_link
 from bot.scheduler import (
     ChannelGone,
     NoAccess,
@@ -28,6 +30,8 @@ from bot.scheduler import (
     TemporaryFailure,
 )
 from bot.services.announcements import Card, Post
+from bot.services.reviews import ChannelNotice, DirectNotice
+from cogs._review_notices import channel_posts, direct_text
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +196,14 @@ class DiscordPublisher:
             return False
         return True
 
+    # -- review notices ----------------------------------------------------------------------
+
+    def review_posts(self, notice: ChannelNotice) -> list[Post]:
+        return channel_posts(notice.news)
+
+    def review_dm(self, notice: DirectNotice) -> str:
+        return direct_text(notice.news, self.guild_name(notice.guild_id))
+
     # -- names -------------------------------------------------------------------------------
 
     def guild_name(self, guild_id: int) -> str | None:
@@ -200,4 +212,4 @@ class DiscordPublisher:
 
     @staticmethod
     def message_link(guild_id: int, channel_id: int, message_id: int) -> str:
-        return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
+        return message_link(guild_id, channel_id, message_id)

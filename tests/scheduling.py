@@ -2,7 +2,7 @@
 
 FakeDiscord behaves like Discord where it matters here: a repeated nonce returns the message
 it already created (``enforce_nonce``), deleted channels and lost permissions fail, and DMs to
-members who closed them are refused.
+members who closed them are refused. Review notices are worded as DiscordPublisher words them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from bot.services.announcements import AnnouncementService, Post
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.member_preferences import MemberPreferencesService
 from bot.services.occurrences import OccurrenceService
+from bot.services.reviews import ChannelNotice, DirectNotice
 from bot.services.schedules import ScheduleService
+from cogs._review_notices import channel_posts, direct_text
 from db.engine import Database
 from db.repositories.guild_settings import GuildSettingsRepository
 from db.repositories.member_preferences import MemberPreferencesRepository
@@ -83,6 +85,12 @@ class FakeDiscord:
 
     def guild_name(self, guild_id: int) -> str | None:
         return "Backend Study Group"
+
+    def review_posts(self, notice: ChannelNotice) -> list[Post]:
+        return channel_posts(notice.news)
+
+    def review_dm(self, notice: DirectNotice) -> str:
+        return direct_text(notice.news, self.guild_name(notice.guild_id))
 
     def message_link(self, guild_id: int, channel_id: int, message_id: int) -> str:
         return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"

@@ -16,8 +16,9 @@ Changes to one guild's rounds run one at a time (a lock per guild), so a pairing
 submission and a reassignment never interleave; the database's unique keys keep one submission
 per member and round and one assignment per reviewer and submission in any case.
 
-Nothing here imports discord: posts and DMs are plain data (``Notice``) delivered through the
-publisher the Discord side attaches.
+Nothing here imports discord or words a message: the service decides whom to tell what (a
+``Notice`` names the recipient and the reviews it is about) and delivers it through the publisher
+the Discord side attaches, which words it (cogs/_review_notices.py).
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ from bot.clock import Clock
 from bot.domain import pairing
 from bot.domain.weeks import StudyWeek
 from bot.errors import DmsClosed, InvalidInput, NotFound
-from bot.formatting import inert, one_line, plural, timestamp, week_text
-from bot.services.announcements import Pairing, Post
+from bot.formatting import one_line
+from bot.services.announcements import Post
 from bot.services.goals import study_week
 from db.repositories.guild_settings import GuildSettings, GuildSettingsRepository
 from db.repositories.reviews import (
@@ -63,19 +64,12 @@ REVIEW_TIME = timedelta(days=7)
 PAIRING_LOOKBACK = timedelta(days=2)
 #: Earlier rounds that count as history for repeat avoidance.
 HISTORY_ROUNDS = 52
-MESSAGE_LIMIT = 2000
-#: What the schedule's own post (an embed description) has room for.
-EMBED_TEXT_LIMIT = 4000
-#: Discord accepts at most 100 users in a message's allowed mentions.
-MENTIONS_PER_MESSAGE = 100
 MAX_SUGGESTIONS = 25
-MAX_LISTED = 10
 
 NO_SUCH_REVIEW = (
     "There's no review of yours for that submission — pick one from the list as you type."
 )
 BAD_LINK = "The link must be a web address starting with http:// or https://."
-
 
 
 # --------------------------------------------------------------------------- validation
@@ -130,125 +124,6 @@ def valid_weeks(weeks: int) -> int:
     if not 1 <= weeks <= PAUSE_WEEKS_MAX:
         raise InvalidInput(f"A pause lasts 1 to {PAUSE_WEEKS_MAX} weeks.")
     return weeks
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-def mention(user_id: int) -> str:
-    # Reviews by members who asked to be forgotten keep their feedback under a non-positive id.
-    return f"<@{user_id}>" if user_id > 0 else "a former member"
-
-
-def submission_label(submission: Submission) -> str:
-    if submission.title:
-        return f"**{inert(submission.title)}**"
-    return f"submission #{submission.id}"
-
-
-def submission_line(submission: Submission, reviewer_ids: Sequence[int]) -> str:
-    who = ", ".join(mention(r) for r in reviewer_ids) if reviewer_ids else "no reviewer yet"
-    return (
-        f"• {submission_label(submission)} by {mention(submission.user_id)} "
-        f"<{submission.url}> → {who}"
-    )
-
-
-def review_item(review: Review, now: datetime) -> str:
-    """A review someone owes, in one line (for status, nudges and DMs)."""
-    sub = review.submission
-    when = (
-        f"overdue since {timestamp(review.due_at, 'R')}"
-        if review.overdue(now)
-        else f"due {timestamp(review.due_at, 'R')}"
-    )
-    return f"{submission_label(sub)} by {mention(sub.user_id)} — <{sub.url}> · {when}"
-
-
-def listing(lines: Sequence[str], limit: int) -> str:
-    """As many whole lines as fit in `limit` characters, then "… and N more" for the rest."""
-    out: list[str] = []
-    used = 0
-    for i, line in enumerate(lines):
-        more = len(lines) - i - 1
-        tail = len(f"\n… and {more} more") if more else 0
-        if used + len(line) + 1 + tail > limit:
-            rest = len(lines) - i
-            out.append(f"… and {rest} more")
-            break
-        out.append(line)
-        used += len(line) + 1
-    return "\n".join(out)
-
-
-def pack(
-    header: str, lines: Sequence[tuple[str, frozenset[int]]], header_users: Iterable[int] = ()
-) -> list[Post]:
-    """The header and lines (each with the users it mentions) in as few posts as Discord's
-    limits allow: at most 2000 characters and 100 mentioned users each. Each post pings
-    exactly the users it mentions."""
-    posts: list[Post] = []
-    text = header[:MESSAGE_LIMIT]
-    users: set[int] = set(header_users)
-    for line, line_users in lines:
-        if text and (
-            len(text) + 1 + len(line) > MESSAGE_LIMIT
-            or len(users | line_users) > MENTIONS_PER_MESSAGE
-        ):
-            posts.append(Post(content=text, user_ids=tuple(sorted(users))))
-            text, users = "", set()
-        text = f"{text}\n{line}" if text else line[:MESSAGE_LIMIT]
-        users |= line_users
-    if text:
-        posts.append(Post(content=text, user_ids=tuple(sorted(users))))
-    return posts
-
-
-# --------------------------------------------------------------------------- delivery
-
-
-class ReviewPublisher(Protocol):
-    """Posts and DMs on the Discord side (cogs._publisher.DiscordPublisher is one)."""
-
-    async def post(self, guild_id: int, channel_id: int, post: Post, nonce: str) -> int: ...
-
-    async def direct_message(self, user_id: int, text: str, nonce: str) -> None: ...
-
-    def guild_name(self, guild_id: int) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class ChannelNotice:
-    guild_id: int
-    channel_id: int
-    post: Post
-    nonce: str
-
-
-@dataclass(frozen=True)
-class DirectNotice:
-    """A DM; ``fallback`` is posted instead when the member's DMs are closed."""
-
-    guild_id: int
-    user_id: int
-    text: str
-    nonce: str
-    fallback: ChannelNotice | None = None
-
-
-Notice = ChannelNotice | DirectNotice
-
-
-@dataclass(frozen=True)
-class Delivered:
-    message_ids: tuple[int, ...] = ()
-    dms: int = 0
-    failed: int = 0
-
-
-def _nonce(*parts: object) -> str:
-    """A message nonce (Discord allows 25 characters) that is the same for a retried post."""
-    return "rv" + hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()[:23]
 
 
 # --------------------------------------------------------------------------- results
@@ -322,64 +197,116 @@ class PairOutcome:
     due_at: datetime | None
     channel_id: int | None
     notices: tuple[Notice, ...] = ()
-    lines: tuple[str, ...] = ()
-    involved: tuple[int, ...] = ()
-
-    @property
-    def summary(self) -> str:
-        return pairing_summary(self)
 
 
-def pairing_summary(outcome: PairOutcome) -> str:
-    """What a pairing did, in plain words (for the moderator and the scheduled post)."""
-    week = week_text(outcome.week.key)
-    n, k = outcome.submissions, outcome.reviewers_each
-    if n == 0:
-        return f"No peer-review submissions for the {week} — nothing to pair."
-    if not outcome.assigned and not outcome.first and not outcome.unpaired:
-        return (
-            f"The {week} was paired already and there was nothing new to pair. "
-            "Later submissions get reviewers as they arrive."
-        )
-    parts: list[str] = []
-    if outcome.assigned:
-        paired = len({r.submission.id for r in outcome.assigned})
-        parts.append(
-            f"Paired {plural(paired, 'submission')} for the {week}: {plural(k, 'reviewer')} each."
-        )
-        if outcome.due_at is not None:
-            parts.append(f"Reviews are due {timestamp(outcome.due_at, 'R')}.")
-        if k < outcome.per_submission:
-            parts.append(
-                f"(Only {plural(outcome.pool, 'member')} can review this round, so each "
-                f"submission gets {k} instead of {outcome.per_submission}.)"
-            )
-    if outcome.unpaired:
-        authors = ", ".join(mention(s.user_id) for s in outcome.unpaired[:MAX_LISTED])
-        more = (
-            f" and {len(outcome.unpaired) - MAX_LISTED} more"
-            if len(outcome.unpaired) > MAX_LISTED
-            else ""
-        )
-        if outcome.pool < 2:
-            why = "a review exchange needs at least two members who submitted and are not paused"
-            if n == 1:
-                start = f"Only one submission for the {week} ({authors})"
-            else:
-                start = (
-                    f"{plural(n, 'submission')} for the {week} ({authors}{more}) but only "
-                    f"{plural(outcome.pool, 'member')} free to review"
-                )
-        else:
-            why = "there aren't enough other reviewers for them"
-            start = f"Not paired yet: {authors}{more}"
-        then = (
-            "They get reviewers as soon as someone else submits this week."
-            if outcome.current_week
-            else "Submit again this week to join this week's round."
-        )
-        parts.append(f"{start}: {why}. {then}")
-    return " ".join(parts)
+@dataclass(frozen=True)
+class ScheduledRound:
+    """A round a scheduled pairing reports on. ``posted``: its assignments went to the
+    reviews channel (when not, the schedule's own post lists them)."""
+
+    outcome: PairOutcome
+    posted: bool
+
+
+# --------------------------------------------------------------------------- notices
+
+
+@dataclass(frozen=True)
+class RoundPaired:
+    """What a pairing did (its outcome, without its notices) and whom it assigned."""
+
+    outcome: PairOutcome
+
+
+@dataclass(frozen=True)
+class LateReviewers:
+    """Reviewers given at once in a round paired already: to a late submission, and to any
+    submission of the round still waiting for them."""
+
+    week: StudyWeek
+    reviews: tuple[Review, ...]
+
+
+@dataclass(frozen=True)
+class MovedReviews:
+    """Open reviews given to others because their reviewer paused or left."""
+
+    reviews: tuple[Review, ...]
+
+
+@dataclass(frozen=True)
+class ReviewFinished:
+    """A review marked done, for its author."""
+
+    review: Review
+
+
+@dataclass(frozen=True)
+class NewReviews:
+    """A reviewer's new reviews, due or overdue as of ``now``."""
+
+    reviews: tuple[Review, ...]
+    now: datetime
+
+
+ChannelNews = RoundPaired | LateReviewers | MovedReviews | ReviewFinished
+DirectNews = NewReviews | ReviewFinished
+
+
+@dataclass(frozen=True)
+class ChannelNotice:
+    """News for the reviews channel: one post, or a few when it is too long for one."""
+
+    guild_id: int
+    channel_id: int
+    news: ChannelNews
+    # Identifies the news: a retried post gets the nonce it had.
+    key: tuple[object, ...]
+
+    def nonce(self, part: int) -> str:
+        return _nonce(*self.key, part)
+
+
+@dataclass(frozen=True)
+class DirectNotice:
+    """A DM; ``fallback`` is posted instead when the member's DMs are closed."""
+
+    guild_id: int
+    user_id: int
+    news: DirectNews
+    nonce: str
+    fallback: ChannelNotice | None = None
+
+
+Notice = ChannelNotice | DirectNotice
+
+
+def _nonce(*parts: object) -> str:
+    """A message nonce (Discord allows 25 characters) that is the same for a retried post."""
+    return "rv" + hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()[:23]
+
+
+# --------------------------------------------------------------------------- delivery
+
+
+class ReviewPublisher(Protocol):
+    """The Discord side (cogs._publisher.DiscordPublisher): words a notice, then posts or
+    sends the words."""
+
+    def review_posts(self, notice: ChannelNotice) -> Sequence[Post]: ...
+
+    def review_dm(self, notice: DirectNotice) -> str: ...
+
+    async def post(self, guild_id: int, channel_id: int, post: Post, nonce: str) -> int: ...
+
+    async def direct_message(self, user_id: int, text: str, nonce: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Delivered:
+    message_ids: tuple[int, ...] = ()
+    dms: int = 0
+    failed: int = 0
 
 
 # --------------------------------------------------------------------------- the service
@@ -603,30 +530,19 @@ class ReviewService:
             due_at=due if added else None,
             channel_id=channel_id,
         )
-        lines = _assignment_lines(added)
-        # The summary names the submissions left waiting; the lines name everyone paired.
-        named = {s.user_id for s in unpaired[:MAX_LISTED]}
-        involved = set(named).union(*(users for _, users in lines))
         notices: list[Notice] = []
         if channel_id is not None and (added or unpaired):
-            header = f"**Peer review.** {outcome.summary}"
-            if added:
-                header += " Mark each review with `/review done`."
-            for i, post in enumerate(pack(header, lines, named)):
-                nonce = _nonce("pair", guild_id, week.key, _ids(added), i)
-                notices.append(ChannelNotice(guild_id, channel_id, post, nonce))
+            key = ("pair", guild_id, week.key, _ids(added))
+            notices.append(ChannelNotice(guild_id, channel_id, RoundPaired(outcome), key))
         notices += await self._dm_reviewers(guild_id, added, "pair")
-        return replace(
-            outcome,
-            notices=tuple(notices),
-            lines=tuple(line for line, _ in lines),
-            involved=tuple(sorted(involved)),
-        )
+        return replace(outcome, notices=tuple(notices))
 
-    async def scheduled_pairing(self, guild_id: int, fire_at: datetime) -> Pairing:
-        """The review-pairing schedule's hook: pair the round (see ``round_to_pair``) and top
-        up anything else waiting for reviewers, post the assignments in the reviews channel,
-        DM reviewers; the schedule's own post carries the summary."""
+    async def scheduled_pairing(
+        self, guild_id: int, fire_at: datetime
+    ) -> tuple[ScheduledRound, ...]:
+        """When a review-pairing schedule fires: pair the round (see ``round_to_pair``) and
+        top up anything else waiting for reviewers, post the assignments in the reviews
+        channel, DM reviewers. Returns the rounds the schedule's own post reports on."""
         async with self._locks[guild_id]:
             settings = await self._settings.get(guild_id)
             main = _round_at(settings, fire_at)
@@ -641,23 +557,14 @@ class ReviewService:
             outcomes = [
                 await self._pair_round(settings, week, None) for _, week in sorted(rounds.items())
             ]
-        texts: list[str] = []
-        unposted: list[str] = []
+        reported: list[ScheduledRound] = []
         for outcome in outcomes:
             if outcome.week.key != main.key and not (outcome.assigned or outcome.unpaired):
                 continue  # a top-up that found nothing: not worth a line
             delivered = await self.deliver(outcome.notices)
-            text = outcome.summary
-            if outcome.lines and (outcome.channel_id is None or not delivered.message_ids):
-                unposted += outcome.lines  # nowhere to post the list: the schedule's post shows it
-            elif delivered.message_ids and outcome.channel_id is not None:
-                text += f" The assignments are in <#{outcome.channel_id}>."
-            texts.append(text)
-        text = "\n".join(texts)
-        if unposted:
-            # An embed never pings, so the listing mentions nobody it would notify.
-            text = f"{text}\n\n{listing(unposted, EMBED_TEXT_LIMIT - len(text) - 2)}"
-        return Pairing(text)
+            posted = outcome.channel_id is not None and bool(delivered.message_ids)
+            reported.append(ScheduledRound(outcome, posted))
+        return tuple(reported)
 
     # -- figures for other features ----------------------------------------------------------
 
@@ -665,12 +572,13 @@ class ReviewService:
         """Reviews marked done in [start, end) (the weekly summary's count)."""
         return await self._reviews.done_between(guild_id, start, end)
 
-    async def pending_reviews(self, guild_id: int, user_ids: Sequence[int]) -> dict[int, list[str]]:
-        """Each member's open reviews, one line each (for DM nudges)."""
-        now = self._clock.now()
-        out: dict[int, list[str]] = {}
+    async def pending_reviews(
+        self, guild_id: int, user_ids: Sequence[int]
+    ) -> dict[int, list[Review]]:
+        """Each member's open reviews (for DM nudges)."""
+        out: dict[int, list[Review]] = {}
         for review in await self._reviews.owed(guild_id, user_ids):
-            out.setdefault(review.reviewer_id, []).append(review_item(review, now))
+            out.setdefault(review.reviewer_id, []).append(review)
         return out
 
     async def overdue(self, guild_id: int) -> list[Review]:
@@ -692,7 +600,8 @@ class ReviewService:
         for notice in notices:
             if isinstance(notice, DirectNotice):
                 try:
-                    await publisher.direct_message(notice.user_id, notice.text, notice.nonce)
+                    text = publisher.review_dm(notice)
+                    await publisher.direct_message(notice.user_id, text, notice.nonce)
                     dms += 1
                     continue
                 except DmsClosed:
@@ -703,15 +612,18 @@ class ReviewService:
                     log.warning("review DM to %s failed", notice.user_id, exc_info=True)
                     failed += 1
                     continue
-            try:
-                ids.append(
-                    await publisher.post(
-                        notice.guild_id, notice.channel_id, notice.post, notice.nonce
+            for part, post in enumerate(publisher.review_posts(notice)):
+                try:
+                    ids.append(
+                        await publisher.post(
+                            notice.guild_id, notice.channel_id, post, notice.nonce(part)
+                        )
                     )
-                )
-            except Exception:
-                log.warning("review post in channel %s failed", notice.channel_id, exc_info=True)
-                failed += 1
+                except Exception:
+                    log.warning(
+                        "review post in channel %s failed", notice.channel_id, exc_info=True
+                    )
+                    failed += 1
         return Delivered(tuple(ids), dms, failed)
 
     # -- internals ---------------------------------------------------------------------------
@@ -770,16 +682,10 @@ class ReviewService:
         notices: list[Notice] = []
         channel_id = _channel(settings)
         if added and channel_id is not None:
-            lines = _assignment_lines(added)
-            header = (
-                f"**Peer review — {week_text(week.key)}:** new reviewers for a late submission."
+            news = LateReviewers(week, added)
+            notices.append(
+                ChannelNotice(guild_id, channel_id, news, ("late", guild_id, _ids(added)))
             )
-            for i, post in enumerate(pack(header, lines)):
-                notices.append(
-                    ChannelNotice(
-                        guild_id, channel_id, post, _nonce("late", guild_id, _ids(added), i)
-                    )
-                )
         notices += await self._dm_reviewers(guild_id, added, "late")
         return added, waiting, tuple(notices)
 
@@ -825,16 +731,10 @@ class ReviewService:
         notices: list[Notice] = []
         channel_id = _channel(settings)
         if moved and channel_id is not None:
-            lines = _assignment_lines(moved)
-            header = (
-                "**Peer review:** a reviewer stepped back, so these reviews have new reviewers."
+            news = MovedReviews(tuple(moved))
+            notices.append(
+                ChannelNotice(guild_id, channel_id, news, ("move", guild_id, _ids(moved)))
             )
-            for i, post in enumerate(pack(header, lines)):
-                notices.append(
-                    ChannelNotice(
-                        guild_id, channel_id, post, _nonce("move", guild_id, _ids(moved), i)
-                    )
-                )
         notices += await self._dm_reviewers(guild_id, moved, "move")
         return SteppedBack(tuple(moved), tuple(kept), dropped, tuple(notices))
 
@@ -846,68 +746,30 @@ class ReviewService:
         for review in added:
             by_reviewer[review.reviewer_id].append(review)
         opted_in = await self._reviews.reminders_on(guild_id, list(by_reviewer))
-        group = self._group_name(guild_id)
         now = self._clock.now()
         notices: list[Notice] = []
         for reviewer_id in sorted(opted_in):
-            mine = by_reviewer[reviewer_id]
-            lines = [f"You have {plural(len(mine), 'new peer review')} in **{inert(group)}**:"]
-            for review in mine[:MAX_LISTED]:
-                lines.append(f"• {review_item(review, now)}")
-                if review.submission.note:
-                    lines.append(f"  Note: {inert(review.submission.note)}")
-            if len(mine) > MAX_LISTED:
-                lines.append(f"• … and {len(mine) - MAX_LISTED} more: see `/review status`.")
-            lines.append("When you're done, use `/review done` in the server.")
-            lines.append("-# You get these because you turned on `/me reminders`.")
-            text = "\n".join(lines)[:MESSAGE_LIMIT]
-            notices.append(
-                DirectNotice(
-                    guild_id, reviewer_id, text, _nonce(why, guild_id, reviewer_id, _ids(mine))
-                )
-            )
+            mine = tuple(by_reviewer[reviewer_id])
+            nonce = _nonce(why, guild_id, reviewer_id, _ids(mine))
+            notices.append(DirectNotice(guild_id, reviewer_id, NewReviews(mine, now), nonce))
         return notices
 
     async def _tell_author(
         self, settings: GuildSettings, review: Review
     ) -> tuple[str | None, tuple[Notice, ...]]:
         guild_id = settings.guild_id
-        sub = review.submission
-        feedback = f"\n> {inert(review.feedback)}" if review.feedback else ""
+        news = ReviewFinished(review)
         channel_id = _channel(settings)
         public: ChannelNotice | None = None
         if channel_id is not None:
-            text = (
-                f"{mention(sub.user_id)}: {mention(review.reviewer_id)} finished reviewing "
-                f"{submission_label(sub)} <{sub.url}>.{feedback}"
-            )
-            public = ChannelNotice(
-                guild_id,
-                channel_id,
-                Post(content=text[:MESSAGE_LIMIT], user_ids=(sub.user_id,)),
-                _nonce("done", guild_id, review.id),
-            )
-        if await self._reviews.reminders_on(guild_id, [sub.user_id]):
-            group = inert(self._group_name(guild_id))
-            text = (
-                f"{mention(review.reviewer_id)} finished reviewing your submission "
-                f"{submission_label(sub)} in **{group}**: <{sub.url}>{feedback}"
-            )
-            dm = DirectNotice(
-                guild_id,
-                sub.user_id,
-                text[:MESSAGE_LIMIT],
-                _nonce("done-dm", guild_id, review.id),
-                public,
-            )
-            return "dm", (dm,)
+            public = ChannelNotice(guild_id, channel_id, news, ("done", guild_id, review.id))
+        author = review.author_id
+        if await self._reviews.reminders_on(guild_id, [author]):
+            nonce = _nonce("done-dm", guild_id, review.id)
+            return "dm", (DirectNotice(guild_id, author, news, nonce, public),)
         if public is not None:
             return "channel", (public,)
         return None, ()
-
-    def _group_name(self, guild_id: int) -> str:
-        name = self._publisher.guild_name(guild_id) if self._publisher else None
-        return name or "your study group"
 
 
 def _round_at(settings: GuildSettings, at: datetime) -> StudyWeek:
@@ -935,31 +797,26 @@ def _ids(reviews: Sequence[Review]) -> str:
     return ",".join(str(r.id) for r in reviews)
 
 
-def _assignment_lines(added: Sequence[Review]) -> list[tuple[str, frozenset[int]]]:
-    """One line per submission with its new reviewers, and the users the line mentions."""
-    by_sub: dict[int, list[Review]] = defaultdict(list)
-    for review in added:
-        by_sub[review.submission.id].append(review)
-    lines: list[tuple[str, frozenset[int]]] = []
-    for reviews in sorted(by_sub.values(), key=lambda rs: rs[0].submission.id):
-        sub = reviews[0].submission
-        reviewers = sorted(r.reviewer_id for r in reviews)
-        lines.append((submission_line(sub, reviewers), frozenset({sub.user_id, *reviewers})))
-    return lines
-
-
 __all__ = [
     "BAD_LINK",
     "NO_SUCH_REVIEW",
+    "ChannelNews",
     "ChannelNotice",
     "Completed",
     "Delivered",
+    "DirectNews",
     "DirectNotice",
+    "LateReviewers",
+    "MovedReviews",
+    "NewReviews",
     "Notice",
     "PairOutcome",
     "Paused",
+    "ReviewFinished",
     "ReviewPublisher",
     "ReviewService",
+    "RoundPaired",
+    "ScheduledRound",
     "Status",
     "SteppedBack",
     "Submitted",

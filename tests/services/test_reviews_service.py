@@ -1,24 +1,26 @@
 """The peer-review exchange through its service: rounds, pairing, late submissions,
-follow-through and reviewers stepping back (real database, fake Discord)."""
+follow-through and reviewers stepping back (real database, fake Discord). What the notices
+and results say in words is tested in tests/test_review_text.py."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from bot.clock import FrozenClock
 from bot.errors import InvalidInput, NotFound
 from bot.services.reviews import (
-    MENTIONS_PER_MESSAGE,
-    MESSAGE_LIMIT,
     ChannelNotice,
     DirectNotice,
+    LateReviewers,
+    MovedReviews,
+    NewReviews,
+    ReviewFinished,
     ReviewService,
-    inert,
-    pack,
+    RoundPaired,
 )
 from db.engine import Database
 from db.repositories.guild_settings import GuildSettingsRepository
@@ -27,7 +29,6 @@ from db.repositories.reviews import ReviewsRepository
 from tests.scheduling import GUILD, OTHER_GUILD, REVIEWS, FakeDiscord
 
 SAM, ADA, BOB, CLEO, DEV = (1_200_000_000_000_000_000 + i for i in (1, 2, 3, 4, 5))
-MENTION = re.compile(r"<@(\d+)>")
 
 
 @pytest.fixture
@@ -114,13 +115,6 @@ async def test_long_title_and_note_are_refused(service: ReviewService) -> None:
         await service.submit(GUILD, SAM, "https://a.example", None, "n" * 501)
 
 
-def test_member_text_is_made_inert() -> None:
-    text = inert("@everyone **bold** <@123456789012345678> [x](https://evil) @here")
-    assert "@everyone" not in text and "@here" not in text
-    assert not re.search(r"(?<!\\)<@", text) and "\\<@" in text
-    assert "\\*\\*bold\\*\\*" in text and "\\[x\\]" in text
-
-
 # ---------------------------------------------------------------------------- pairing
 
 
@@ -139,13 +133,13 @@ async def test_pairing_gives_each_submission_distinct_reviewers_evenly(
     assert all(len(set(r)) == 2 for r in by_sub.values())
     assert set(Counter(r.reviewer_id for r in outcome.assigned).values()) == {2}
 
+    (notice,) = outcome.notices  # nobody has reminders on: no DMs
+    assert isinstance(notice, ChannelNotice) and notice.channel_id == REVIEWS
+    assert notice.news == RoundPaired(replace(outcome, notices=()))
     delivered = await service.deliver(outcome.notices)
     (post,) = discord.in_channel(REVIEWS)
-    assert delivered.message_ids == (post.message_id,)
-    content = post.post.content or ""
-    assert {int(m) for m in MENTION.findall(content)} == set(members)
+    assert delivered.message_ids == (post.message_id,) and post.nonce == notice.nonce(0)
     assert set(post.post.user_ids) == set(members)
-    assert "@everyone" not in content and "/review done" in content
 
 
 async def test_pairing_again_pairs_only_new_submissions(
@@ -156,7 +150,7 @@ async def test_pairing_again_pairs_only_new_submissions(
     again = await service.pair(GUILD)
     assert len(first.assigned) == 6
     assert not again.first and again.assigned == () and again.notices == ()
-    assert "nothing new" in again.summary
+    assert again.unpaired == () and again.submissions == 3
 
 
 async def test_a_pool_of_one_is_told_and_paired_when_a_second_submits(
@@ -165,7 +159,7 @@ async def test_a_pool_of_one_is_told_and_paired_when_a_second_submits(
     (sam_sub,) = (await submit_all(service, SAM)).values()
     outcome = await service.pair(GUILD)
     assert outcome.assigned == () and [s.id for s in outcome.unpaired] == [sam_sub]
-    assert "Only one submission" in outcome.summary and f"<@{SAM}>" in outcome.summary
+    assert (outcome.submissions, outcome.pool, outcome.current_week) == (1, 1, True)
     await service.deliver(outcome.notices)
     (told,) = discord.in_channel(REVIEWS)
     assert told.post.user_ids == (SAM,)
@@ -184,6 +178,7 @@ async def test_a_late_submission_goes_to_the_least_loaded_at_once(
     settings: GuildSettingsRepository,
     discord: FakeDiscord,
     database: Database,
+    clock: FrozenClock,
 ) -> None:
     await reminders(database, SAM, ADA, BOB, CLEO)
     await submit_all(service, SAM, ADA, BOB, CLEO)
@@ -193,11 +188,15 @@ async def test_a_late_submission_goes_to_the_least_loaded_at_once(
     assert late.created and len(late.assigned) == 1 and late.assigned == late.reviews
     (review,) = late.assigned
     assert review.reviewer_id in {SAM, ADA, BOB, CLEO}
+    channel, dm = late.notices
+    assert isinstance(channel, ChannelNotice)
+    assert channel.news == LateReviewers(late.week, (review,))
+    assert isinstance(dm, DirectNotice) and dm.user_id == review.reviewer_id
+    assert dm.news == NewReviews((review,), clock.now())
     await service.deliver(late.notices)
     (post,) = discord.in_channel(REVIEWS)
     assert set(post.post.user_ids) == {DEV, review.reviewer_id}
     assert [user for user, _ in discord.dms] == [review.reviewer_id]
-    assert "Late work" in discord.dms[0][1] and "https://github.com/dev/app" in discord.dms[0][1]
 
 
 async def test_resubmitting_updates_the_link_and_keeps_the_reviewers(
@@ -217,15 +216,18 @@ async def test_reviewers_are_told_by_dm_only_with_reminders_on(
     settings: GuildSettingsRepository,
     discord: FakeDiscord,
     database: Database,
+    clock: FrozenClock,
 ) -> None:
     await reminders(database, ADA)
     await submit_all(service, SAM, ADA, BOB)
     outcome = await service.pair(GUILD)
     dms = [n for n in outcome.notices if isinstance(n, DirectNotice)]
     assert [n.user_id for n in dms] == [ADA]
+    assert dms[0].news == NewReviews(
+        tuple(r for r in outcome.assigned if r.reviewer_id == ADA), clock.now()
+    )
     await service.deliver(outcome.notices)
-    ((user, text),) = discord.dms
-    assert user == ADA and "2 new peer reviews" in text and "/review done" in text
+    assert [user for user, _ in discord.dms] == [ADA]
 
 
 async def test_earlier_rounds_are_not_repeated(
@@ -255,35 +257,33 @@ async def test_early_in_a_week_pairing_takes_the_week_that_ended(
     assert (await service.pair(GUILD)).week.key.isoformat() == "2026-11-23"
 
 
-async def test_the_schedule_hook_posts_the_list_and_returns_a_summary(
+async def test_the_schedule_hook_posts_the_list_and_reports_the_round(
     service: ReviewService, settings: GuildSettingsRepository, discord: FakeDiscord
 ) -> None:
     await submit_all(service, SAM, ADA, BOB)
-    summary = await service.scheduled_pairing(GUILD, datetime(2026, 11, 18, 13, tzinfo=UTC))
-    assert "Paired 3 submissions" in summary.text and f"<#{REVIEWS}>" in summary.text
-    assert summary.user_ids == ()
+    (reported,) = await service.scheduled_pairing(GUILD, datetime(2026, 11, 18, 13, tzinfo=UTC))
+    assert reported.posted and reported.outcome.channel_id == REVIEWS
+    assert reported.outcome.submissions == 3 and len(reported.outcome.assigned) == 6
     assert len(discord.in_channel(REVIEWS)) == 1
 
 
-async def test_without_any_channel_the_schedule_post_carries_the_list(
-    service: ReviewService,
+async def test_without_any_channel_the_round_is_reported_unposted(
+    service: ReviewService, discord: FakeDiscord
 ) -> None:
     await submit_all(service, SAM, ADA)
-    summary = await service.scheduled_pairing(GUILD, datetime(2026, 11, 18, 13, tzinfo=UTC))
-    # The list is in an embed, which never pings: no allowed mentions to pass.
-    assert f"<@{SAM}>" in summary.text and summary.user_ids == ()
+    (reported,) = await service.scheduled_pairing(GUILD, datetime(2026, 11, 18, 13, tzinfo=UTC))
+    assert not reported.posted and reported.outcome.channel_id is None
+    assert {r.author_id for r in reported.outcome.assigned} == {SAM, ADA}
+    assert discord.messages == []
 
 
-async def test_a_listing_too_long_for_the_schedule_post_says_how_many_more(
-    service: ReviewService,
+async def test_a_refused_post_leaves_the_round_unposted(
+    service: ReviewService, settings: GuildSettingsRepository, discord: FakeDiscord
 ) -> None:
-    members = [SAM + 100 + i for i in range(150)]
-    await submit_all(service, *members)
-    summary = await service.scheduled_pairing(GUILD, datetime(2026, 11, 18, 13, tzinfo=UTC))
-    assert len(summary.text) <= 4000 and summary.user_ids == ()
-    listed = [line for line in summary.text.splitlines() if line.startswith("•")]
-    (more,) = re.findall(r"… and (\d+) more", summary.text)
-    assert len(listed) + int(more) == 150
+    discord.forbidden_channels.add(REVIEWS)
+    await submit_all(service, SAM, ADA)
+    (reported,) = await service.scheduled_pairing(GUILD, datetime(2026, 11, 18, 13, tzinfo=UTC))
+    assert not reported.posted and reported.outcome.channel_id == REVIEWS
 
 
 async def test_a_scheduled_pairing_also_pairs_last_weeks_round_if_it_never_was(
@@ -292,8 +292,9 @@ async def test_a_scheduled_pairing_also_pairs_last_weeks_round_if_it_never_was(
     await submit_all(service, SAM, ADA)  # Wednesday 18 Nov, never paired
     clock.set(datetime(2026, 11, 25, 18, tzinfo=UTC))  # a Wednesday pairing schedule
     await submit_all(service, BOB, CLEO)
-    summary = await service.scheduled_pairing(GUILD, clock.now())
-    assert "for the week of 16 Nov" in summary.text and "for the week of 23 Nov" in summary.text
+    rounds = await service.scheduled_pairing(GUILD, clock.now())
+    assert [r.outcome.week.key for r in rounds] == [date(2026, 11, 16), date(2026, 11, 23)]
+    assert all(len(r.outcome.assigned) == 2 for r in rounds)
     assert (await service.status(GUILD, SAM)).reviews
 
 
@@ -303,9 +304,10 @@ async def test_a_scheduled_pairing_leaves_the_new_week_for_its_own_time(
     await submit_all(service, SAM, ADA)  # the week of 16 Nov
     clock.set(datetime(2026, 11, 23, 9, tzinfo=UTC))  # Monday morning: a new week
     await submit_all(service, BOB, CLEO)
-    summary = await service.scheduled_pairing(GUILD, datetime(2026, 11, 23, 10, tzinfo=UTC))
-    assert "Paired 2 submissions for the week of 16 Nov" in summary.text
-    assert "23 Nov" not in summary.text and not (await service.status(GUILD, BOB)).reviews
+    (reported,) = await service.scheduled_pairing(GUILD, datetime(2026, 11, 23, 10, tzinfo=UTC))
+    assert reported.outcome.week.key == date(2026, 11, 16) and not reported.outcome.current_week
+    assert {r.author_id for r in reported.outcome.assigned} == {SAM, ADA}
+    assert not (await service.status(GUILD, BOB)).reviews
 
 
 # ---------------------------------------------------------------------------- follow-through
@@ -321,16 +323,21 @@ async def test_done_tells_the_author_in_the_channel_or_by_dm(
     await service.pair(GUILD)
     done = await service.done(GUILD, ADA, ids[SAM], "Great README @everyone")
     assert done.newly and done.told_by == "channel" and done.channel_id == REVIEWS
+    assert done.review.feedback == "Great README @everyone"
+    (public,) = done.notices
+    assert isinstance(public, ChannelNotice) and public.news == ReviewFinished(done.review)
     await service.deliver(done.notices)
     (post,) = discord.in_channel(REVIEWS)
-    assert post.post.user_ids == (SAM,) and "@everyone" not in (post.post.content or "")
+    assert post.post.user_ids == (SAM,)
 
     await reminders(database, ADA)
     by_dm = await service.done(GUILD, SAM, ids[ADA], None)
     assert by_dm.told_by == "dm"
+    (dm,) = by_dm.notices
+    assert isinstance(dm, DirectNotice) and dm.news == ReviewFinished(by_dm.review)
+    assert dm.user_id == ADA and dm.fallback is not None
     await service.deliver(by_dm.notices)
-    ((user, text),) = discord.dms
-    assert user == ADA and "finished reviewing your submission" in text
+    assert [user for user, _ in discord.dms] == [ADA]
 
     again = await service.done(GUILD, SAM, ids[ADA], "more")
     assert not again.newly and again.notices == ()
@@ -386,7 +393,10 @@ async def test_status_shows_reviewers_and_reviews_owed(
     clock.advance(timedelta(days=8))
     assert len(await service.overdue(GUILD)) == 6
     pending = await service.pending_reviews(GUILD, [SAM, DEV])
-    assert list(pending) == [SAM] and all("overdue" in line for line in pending[SAM])
+    assert list(pending) == [SAM] and sorted(r.id for r in pending[SAM]) == sorted(
+        r.id for r in status.owed
+    )
+    assert all(r.overdue(clock.now()) for r in pending[SAM])
 
 
 async def test_reviews_done_counts_the_week(
@@ -418,7 +428,8 @@ async def test_a_paused_member_is_left_out_and_their_reviews_move(
         owed.author_id,
     )
     assert (await service.status(GUILD, BOB)).owed == ()
-    assert isinstance(paused.stepped_back.notices[0], ChannelNotice)
+    (notice,) = paused.stepped_back.notices
+    assert isinstance(notice, ChannelNotice) and notice.news == MovedReviews((moved,))
 
     clock.advance(timedelta(days=7))
     await submit_all(service, SAM, ADA, BOB, CLEO)
@@ -459,22 +470,3 @@ async def test_a_review_nobody_else_can_take_is_dropped_when_its_reviewer_leaves
     assert stepped.moved == () and stepped.dropped == 2
     assert [r.reviewer_id for r in (await service.status(GUILD, SAM)).reviews] == [ADA]
     assert ids[BOB] in {r.submission.id for r in (await service.status(GUILD, SAM)).owed}
-
-
-def test_pack_keeps_posts_within_discords_limits() -> None:
-    users = [1_300_000_000_000_000_000 + i for i in range(400)]
-    lines = [
-        (
-            f"• line {i} <@{users[i]}> <@{users[i + 200]}> " + "x" * 60,
-            frozenset({users[i], users[i + 200]}),
-        )
-        for i in range(200)
-    ]
-    posts = pack("Header", lines)
-    assert len(posts) >= 2
-    for post in posts:
-        content = post.content or ""
-        assert len(content) <= MESSAGE_LIMIT
-        assert len(post.user_ids) <= MENTIONS_PER_MESSAGE
-        assert set(post.user_ids) == {int(m) for m in MENTION.findall(content)}
-    assert sum((p.content or "").count("• line") for p in posts) == 200
