@@ -28,10 +28,12 @@ question, aliases and answer as one text, its threshold chosen on the tune part 
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import itertools
 import json
 import math
+import operator
 import os
 import random
 import statistics
@@ -433,9 +435,9 @@ def tune(index: FaqIndex, data: EvalSet, docs: Sequence[FaqDoc]) -> None:
                 results.append((sum(answered) / len(pos), setting, th, precision, abstention))
                 break
     results.sort(key=lambda r: r[0], reverse=True)
-    for cov, (weights, share, margin, floor, chat_weight), th, prec, abst in results[:15]:
+    for cov, (mix, share, margin, floor, chat_weight), th, prec, abst in results[:15]:
         print(
-            f"  weights {weights} share {share:.1f} margin {margin:.2f} floor {floor:.2f} "
+            f"  weights {mix} share {share:.1f} margin {margin:.2f} floor {floor:.2f} "
             f"chat {chat_weight:.1f} threshold {th:.2f}: coverage {cov:6.1%} "
             f"precision {prec:6.1%} abstention {abst:6.1%}"
         )
@@ -604,7 +606,7 @@ def report(embedder: Embedder | None, model_s: float, model_mb: float, show_swee
             print(f"  {name:34s} {figures(found, ranker.threshold).line()}")
             if not loo and name == "lexical + semantic":
                 for sub, pick in (("  no shared word", True), ("  shared word", False)):
-                    f = figures(found, ranker.threshold, lambda x, pick=pick: x is pick)
+                    f = figures(found, ranker.threshold, functools.partial(operator.is_, pick))
                     print(f"  {sub:34s} {f.line()}")
                 f = figures(found, ranker.threshold)
                 met = (
