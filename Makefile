@@ -45,7 +45,7 @@ test-fast: $(DEV)
 
 lint: $(DEV)
 	$(BIN)/ruff check bot cogs db discord_emulator tests benchmarks
-	$(BIN)/mypy bot cogs db discord_emulator
+	$(BIN)/mypy bot cogs db discord_emulator benchmarks
 
 # See it before you invite it: the real bot on a local Discord, with a web page to use it.
 .PHONY: sandbox
