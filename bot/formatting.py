@@ -56,6 +56,11 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def cut(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters: a longer one is cut and ends in '…'."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 # discord.utils' patterns: links are left whole, other markdown gets a backslash.
 _URL = r"(?P<url><[^: >]+:\/[^ >]+>|(?:https?|steam):\/\/[^\s<]+[^<.,:;\"\'\]\s])"
 _MARKDOWN = r"(?P<markdown>[_\\~|\*`]|^>(?:>>)?\s|\[.+\]\(.+\)|^#{1,3}|^\s*-)"

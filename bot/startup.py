@@ -10,6 +10,8 @@ import aiohttp
 import discord
 from discord.ext import commands
 
+from bot.formatting import plural
+
 log = logging.getLogger("bot")
 
 AnyBot = commands.Bot | commands.AutoShardedBot
@@ -47,8 +49,7 @@ def invite_url(client_id: int) -> str:
 
 def ready_line(bot: AnyBot) -> str:
     assert bot.user is not None and bot.application_id is not None
-    count = len(bot.guilds)
-    servers = "1 server" if count == 1 else f"{count} servers"
+    servers = plural(len(bot.guilds), "server")
     return (
         f"Cohort is online as {bot.user.name} in {servers} — invite: "
         f"{invite_url(bot.application_id)}"

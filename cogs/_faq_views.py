@@ -17,6 +17,7 @@ import discord
 
 from bot.bot import CohortBot
 from bot.errors import NotAllowed
+from bot.formatting import cut, plural, safe
 from bot.services.faq import (
     PAGE_SIZE,
     EntryPage,
@@ -27,7 +28,6 @@ from bot.services.faq import (
 )
 from bot.tree import Refused, handle_error
 from cogs._checks import client_of, guild_id_of, require_moderator
-from cogs.study_buttons import plural, safe
 from db.repositories.faq import FaqEntry
 
 ASKED_PREFIX = "Asked: "
@@ -37,10 +37,6 @@ NOT_THIS_ANSWER = "That button doesn't belong to this answer."
 REASONS = {"unanswered": "no confident answer", "not-helpful": "answer not helpful"}
 Outcome = Literal["dm", "channel", "failed"]
 REPLY_NEEDS_HISTORY = 160002
-
-
-def cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def shown(text: str, limit: int) -> str:

@@ -13,14 +13,14 @@ from discord.ext import commands
 
 from bot.bot import CohortBot
 from bot.errors import InvalidInput
-from bot.services.faq import IMPORT_MAX_BYTES, Answer, clean_text, too_big
+from bot.formatting import cut, one_line, plural
+from bot.services.faq import IMPORT_MAX_BYTES, Answer, too_big
 from cogs._checks import caller_is_moderator, guild_id_of, require_moderator
 from cogs._faq_views import (
     EntryModal,
     PageButton,
     VoteButton,
     answer_embed,
-    cut,
     entry_line,
     list_embed,
     pager,
@@ -29,7 +29,6 @@ from cogs._faq_views import (
     tell_askers,
     vote_view,
 )
-from cogs.study_buttons import plural
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +120,7 @@ class FaqCog(
             await interaction.response.defer(thinking=True)
         result = await asking
         if isinstance(result, Answer):
-            embed = answer_embed(result.entry, result.related, clean_text(question))
+            embed = answer_embed(result.entry, result.related, one_line(question))
             view = vote_view(result.entry.id, interaction.user.id)
             if deferred:
                 await interaction.followup.send(embed=embed, view=view)

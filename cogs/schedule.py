@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.bot import CohortBot
 from bot.domain.weeks import parse_timezone
 from bot.errors import InvalidInput, UserError
-from bot.formatting import safe, timestamp
+from bot.formatting import plural, safe, timestamp
 from bot.scheduler import FireResult
 from bot.services.announcements import ADD_GOAL, CHECK_IN, PLAN_WEEK
 from bot.services.schedules import ScheduleInfo
@@ -93,7 +93,7 @@ def list_page(infos: list[ScheduleInfo], page: int) -> tuple[discord.Embed, disc
     embed = discord.Embed(title=title, colour=discord.Colour.blurple())
     for name, value in pages[page - 1]:
         embed.add_field(name=name, value=value, inline=False)
-    count = f"{len(infos)} schedule{'s' if len(infos) != 1 else ''}"
+    count = plural(len(infos), "schedule")
     if len(pages) == 1:
         embed.set_footer(text=count)
         return embed, None

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.errors import InvalidInput
+from bot.formatting import one_line, plural
 
 FORMAT_VERSION = 1
 IMPORT_MAX_BYTES = 1024 * 1024
@@ -57,7 +58,7 @@ class ImportProblems(InvalidInput):
         more = (
             f"; and {len(problems) - PROBLEMS_SHOWN} more" if len(problems) > PROBLEMS_SHOWN else ""
         )
-        count = f"{len(problems)} problem{'' if len(problems) == 1 else 's'}"
+        count = plural(len(problems), "problem")
         super().__init__(f"Nothing imported, {count}: {shown}{more}.")
         self.problems = problems
 
@@ -68,7 +69,7 @@ def _text(value: object, where: str, limit: int, problems: list[str], *, require
     if not isinstance(value, str) or not value.strip():
         problems.append(f"{where} must be a non-empty text")
         return ""
-    text = " ".join(value.split())
+    text = one_line(value)
     if len(text) > limit:
         problems.append(f"{where} is longer than {limit} characters")
     return text

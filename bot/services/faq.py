@@ -47,6 +47,7 @@ from bot.domain.faq_ranking import (
 )
 from bot.domain.text import normalize
 from bot.errors import InvalidInput, LimitReached, NotFound
+from bot.formatting import cut, one_line, safe
 from bot.services.member_data import ANONYMISED, Forgotten
 from db.repositories.faq import (
     Asker,
@@ -95,22 +96,14 @@ NO_SUCH_ENTRY = "There's no such FAQ entry here — pick one from the list as yo
 NO_SUCH_ITEM = "There's no such question in the queue — pick one from the list as you type."
 
 
-def clean_text(text: str) -> str:
-    """One line: surrounding space removed, inner runs of whitespace made one space."""
-    return " ".join(text.split())
-
-
 def question_key(text: str) -> str:
     """What makes two questions the same: their normalised words."""
     return normalize(text)[:400]
 
 
 def preview(text: str, limit: int = 60) -> str:
-    """A short, quoted piece of user text for a message (mentions kept from rendering)."""
-    short = clean_text(text)
-    if len(short) > limit:
-        short = short[: limit - 1].rstrip() + "…"
-    return "“" + short.replace("@", "@\u200b").replace("`", "'") + "”"
+    """A short, quoted piece of user text for a message (made inert)."""
+    return "“" + safe(cut(one_line(text), limit)) + "”"
 
 
 def _text(value: str, what: str, low: int, high: int) -> str:
@@ -120,7 +113,7 @@ def _text(value: str, what: str, low: int, high: int) -> str:
 
 
 def valid_question(text: str, what: str = "A question") -> str:
-    cleaned = _text(clean_text(text), what, QUESTION_MIN, QUESTION_MAX)
+    cleaned = _text(one_line(text), what, QUESTION_MIN, QUESTION_MAX)
     if not question_key(cleaned):
         raise InvalidInput(f"{what} needs some words, not only symbols.")
     return cleaned
@@ -141,7 +134,7 @@ def merge_aliases(question: str, *groups: Iterable[str]) -> tuple[str, ...]:
     total = 0
     for group in groups:
         for alias in group:
-            text = clean_text(alias)
+            text = one_line(alias)
             key = question_key(text)
             if not key or key in seen or len(text) > ALIAS_MAX:
                 continue
@@ -154,7 +147,7 @@ def merge_aliases(question: str, *groups: Iterable[str]) -> tuple[str, ...]:
 
 
 def valid_aliases(question: str, aliases: Sequence[str]) -> tuple[str, ...]:
-    cleaned = [clean_text(a) for a in aliases if clean_text(a)]
+    cleaned = [one_line(a) for a in aliases if one_line(a)]
     for alias in cleaned:
         _text(alias, "Each other phrasing", ALIAS_MIN, ALIAS_MAX)
         if not question_key(alias):
@@ -210,7 +203,7 @@ def _entry_from_json(value: Any) -> EntryData:
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
             raise InvalidInput(f"`{name}` must be a list of texts")
         lists[name] = items
-    tags = [clean_text(t) for t in lists["tags"] if clean_text(t)]
+    tags = [one_line(t) for t in lists["tags"] if one_line(t)]
     if len(tags) > MAX_TAGS or any(len(t) > TAG_MAX for t in tags):
         raise InvalidInput(f"at most {MAX_TAGS} tags of at most {TAG_MAX} characters each")
     try:

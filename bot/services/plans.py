@@ -18,6 +18,7 @@ from bot.domain import plans as pace
 from bot.domain.courses import CourseSpec, ModuleSpec, read_course, write_course
 from bot.domain.weeks import StudyWeek
 from bot.errors import InvalidInput, NotFound
+from bot.formatting import plural
 from bot.plan_chart import PlanChartData, render_plan_chart
 from bot.services.goals import study_week
 from db.repositories.goals import GoalsRepository
@@ -344,7 +345,7 @@ class PlanService:
         on_track, active = await self.on_track_count(guild_id)
         if not active:
             return None
-        return f"{on_track} of {active} member{'' if active == 1 else 's'} on plans"
+        return f"{on_track} of {plural(active, 'member')} on plans"
 
     async def on_track_count(self, guild_id: int) -> tuple[int, int]:
         """(members on track, members with a plan who are not away and not finished)."""

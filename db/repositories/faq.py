@@ -17,11 +17,11 @@ from datetime import datetime
 from typing import Any, Literal, TypeAlias
 
 from sqlalchemy import ColumnElement, delete, exists, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from db.dialect import batches, insert
 from db.schema.faq import faq_entries, faq_queue, faq_queue_askers, faq_vectors, faq_votes
 from db.upsert import upsert
 
@@ -155,8 +155,6 @@ _E = faq_entries.c
 _Q = faq_queue.c
 _A = faq_queue_askers.c
 _V = faq_vectors.c
-# Rows per statement when storing or deleting vectors (well under both backends' bind limits).
-_VECTOR_CHUNK = 500
 _ENTRY_COLUMNS = (
     _E.id,
     _E.guild_id,
@@ -454,21 +452,24 @@ class FaqRepository:
         now = asker.asked_at
         async with self._engine.begin() as conn:
             dialect = conn.dialect.name
-            insert: Any = (sqlite if dialect == "sqlite" else postgresql).insert(faq_queue)
-            stmt = insert.values(
-                guild_id=guild_id,
-                question=question,
-                question_key=question_key,
-                open_key=question_key,
-                reason=reason,
-                state="open",
-                ask_count=1,
-                shown_entry_id=shown_entry_id,
-                created_at=now,
-                last_asked_at=now,
-            ).on_conflict_do_update(
-                index_elements=["guild_id", "open_key"],
-                set_={"ask_count": _Q.ask_count + 1, "last_asked_at": now},
+            stmt = (
+                insert(dialect, faq_queue)
+                .values(
+                    guild_id=guild_id,
+                    question=question,
+                    question_key=question_key,
+                    open_key=question_key,
+                    reason=reason,
+                    state="open",
+                    ask_count=1,
+                    shown_entry_id=shown_entry_id,
+                    created_at=now,
+                    last_asked_at=now,
+                )
+                .on_conflict_do_update(
+                    index_elements=["guild_id", "open_key"],
+                    set_={"ask_count": _Q.ask_count + 1, "last_asked_at": now},
+                )
             )
             item_id = (await conn.execute(stmt.returning(_Q.id))).scalar_one()
             await conn.execute(
@@ -686,12 +687,11 @@ class FaqRepository:
             for digest, vector in vectors.items()
         ]
         async with self._engine.begin() as conn:
-            module: Any = sqlite if conn.dialect.name == "sqlite" else postgresql
-            stmt = module.insert(faq_vectors).on_conflict_do_nothing(
+            stmt = insert(conn.dialect.name, faq_vectors).on_conflict_do_nothing(
                 index_elements=["guild_id", "model", "digest"]
             )
-            for start in range(0, len(rows), _VECTOR_CHUNK):
-                await conn.execute(stmt, rows[start : start + _VECTOR_CHUNK])
+            for batch in batches(rows):
+                await conn.execute(stmt, batch)
 
     async def prune_vectors(self, guild_id: int, model: str, keep: set[bytes]) -> int:
         """Delete the guild's vectors other than ``model``'s of the ``keep`` digests (texts no
@@ -706,12 +706,12 @@ class FaqRepository:
                 select(_V.digest).where(_V.guild_id == guild_id, _V.model == model)
             )
             unused = [bytes(row[0]) for row in stored if bytes(row[0]) not in keep]
-            for start in range(0, len(unused), _VECTOR_CHUNK):
+            for batch in batches(unused):
                 result = await conn.execute(
                     delete(faq_vectors).where(
                         _V.guild_id == guild_id,
                         _V.model == model,
-                        _V.digest.in_(unused[start : start + _VECTOR_CHUNK]),
+                        _V.digest.in_(batch),
                     )
                 )
                 deleted += int(result.rowcount or 0)
