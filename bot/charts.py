@@ -458,9 +458,9 @@ def _fmt_tick_count(value: float, _pos: int | None = None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Combo:
-    """What a bar-plus-line chart draws; both charts go through `_draw_combo`."""
+    """What a bar-plus-line chart draws; both charts go through `_combo_figure`."""
 
-    labels: list[str]
+    weeks: list[date]  # week starts, one per bar
     bars: list[float]
     back_bars: list[float] | None  # faint bars behind the bars (group size)
     line: list[float]  # NaN leaves a gap
@@ -471,7 +471,7 @@ class _Combo:
 
 
 def _draw_combo(fig: Figure, combo: _Combo) -> Axes:
-    n = len(combo.labels)
+    n = len(combo.weeks)
     xs = list(range(n))
     ax = fig.add_axes(_PLOT)
     ax2 = ax.twinx()
@@ -487,7 +487,8 @@ def _draw_combo(fig: Figure, combo: _Combo) -> Axes:
     ax.grid(axis="y", color=GRID, linewidth=0.9)
     pad = max(0.0, (_MIN_SLOTS - n) / 2)
     ax.set_xlim(-0.6 - pad, n - 0.4 + pad)
-    shown = [(x, label) for x, label in zip(xs, thin_labels(combo.labels), strict=True) if label]
+    labels = thin_labels([week_label(week) for week in combo.weeks])
+    shown = [(x, label) for x, label in zip(xs, labels, strict=True) if label]
     ax.set_xticks([x for x, _ in shown], [label for _, label in shown])
     ax.tick_params(axis="x", labelcolor=TEXT_MUTED)
     ax2.tick_params(axis="x", bottom=False, labelbottom=False)
@@ -553,6 +554,25 @@ def _empty_note(ax: Axes, text: str) -> None:
     )
 
 
+def _combo_figure(
+    title_name: str,
+    facts: list[str],
+    handles: list[Artist],
+    labels: list[str],
+    combo: _Combo,
+    empty: str | None,
+) -> Figure:
+    """A card: the header over the weeks `combo` covers, the chart, and `empty` written on it
+    when there is nothing to draw."""
+    fig = _new_figure()
+    title_range = date_range_text(combo.weeks[0], combo.weeks[-1])
+    _add_header(fig, title_name, title_range, facts, handles, labels)
+    ax = _draw_combo(fig, combo)
+    if empty is not None:
+        _empty_note(ax, empty)
+    return fig
+
+
 def _line_handle() -> Line2D:
     return Line2D([], [], color=LINE, linewidth=2.4, marker="o", markersize=6)
 
@@ -599,32 +619,20 @@ def progress_figure(data: ProgressChartData) -> Figure:
         )
         labels.append("Goals set")
 
-    fig = _new_figure()
-    _add_header(
-        fig,
-        _display_name(data.display_name, "Progress"),
-        date_range_text(points[0].week_start, points[-1].week_start),
-        facts,
-        handles,
-        labels,
-    )
     hour_ticks, goal_ticks = aligned_ticks(hours_max, goals_max, left_unit=0.5, right_unit=1)
-    ax = _draw_combo(
-        fig,
-        _Combo(
-            labels=[week_label(p.week_start) for p in points],
-            bars=[h or 0.0 for h in hours],
-            back_bars=None,
-            line=[float(d) for d in done],
-            rings=[float(g) for g in goals_set] if any(goals_set) else None,
-            bar_ticks=hour_ticks,
-            line_ticks=goal_ticks,
-            bars_are_hours=True,
-        ),
+    combo = _Combo(
+        weeks=[p.week_start for p in points],
+        bars=[h or 0.0 for h in hours],
+        back_bars=None,
+        line=[float(d) for d in done],
+        rings=[float(g) for g in goals_set] if any(goals_set) else None,
+        bar_ticks=hour_ticks,
+        line_ticks=goal_ticks,
+        bars_are_hours=True,
     )
-    if not total and not goals_max:
-        _empty_note(ax, "No check-ins or goals in these weeks yet")
-    return fig
+    empty = None if total or goals_max else "No check-ins or goals in these weeks yet"
+    name = _display_name(data.display_name, "Progress")
+    return _combo_figure(name, facts, handles, labels, combo, empty)
 
 
 def group_figure(data: GroupChartData) -> Figure:
@@ -655,32 +663,20 @@ def group_figure(data: GroupChartData) -> Figure:
     handles.append(_line_handle())
     labels.append("Total hours" if data.hours_kind == "total" else "Median hours")
 
-    fig = _new_figure()
-    _add_header(
-        fig,
-        _display_name(data.group_name, "Study group"),
-        date_range_text(points[0].week_start, points[-1].week_start),
-        facts,
-        handles,
-        labels,
-    )
     count_ticks, hour_ticks = aligned_ticks(count_max, hours_max, left_unit=1, right_unit=0.5)
-    ax = _draw_combo(
-        fig,
-        _Combo(
-            labels=[week_label(p.week_start) for p in points],
-            bars=[float(c) for c in checked],
-            back_bars=[float(m or 0) for m in members] if has_members else None,
-            line=[math.nan if h is None else h for h in hours],
-            rings=None,
-            bar_ticks=count_ticks,
-            line_ticks=hour_ticks,
-            bars_are_hours=False,
-        ),
+    combo = _Combo(
+        weeks=[p.week_start for p in points],
+        bars=[float(c) for c in checked],
+        back_bars=[float(m or 0) for m in members] if has_members else None,
+        line=[math.nan if h is None else h for h in hours],
+        rings=None,
+        bar_ticks=count_ticks,
+        line_ticks=hour_ticks,
+        bars_are_hours=False,
     )
-    if not count_max and not hours_max:
-        _empty_note(ax, "No check-ins in these weeks yet")
-    return fig
+    empty = None if count_max or hours_max else "No check-ins in these weeks yet"
+    name = _display_name(data.group_name, "Study group")
+    return _combo_figure(name, facts, handles, labels, combo, empty)
 
 
 def render_progress_chart(data: ProgressChartData) -> bytes:

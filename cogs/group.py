@@ -155,6 +155,16 @@ class Pager(discord.ui.View):
                 await self.interaction.edit_original_response(view=None)
 
 
+async def send_pages(interaction: discord.Interaction[Any], pages: list[discord.Embed]) -> None:
+    """The first page as a private follow-up, with a pager when there are more."""
+    if len(pages) == 1:
+        await interaction.followup.send(embed=pages[0], ephemeral=True)
+        return
+    view = Pager(pages, interaction.user.id, guild_id_of(interaction))
+    view.interaction = interaction
+    await interaction.followup.send(embed=pages[0], view=view, ephemeral=True)
+
+
 def _gzip(source: IO[bytes], target: IO[bytes]) -> None:
     with gzip.GzipFile(fileobj=target, mode="wb", mtime=0) as zipped:
         shutil.copyfileobj(source, zipped)
@@ -185,13 +195,7 @@ class GroupCog(commands.GroupCog, group_name="group", group_description="The gro
     async def overview(self, interaction: discord.Interaction[CohortBot]) -> None:
         guild_id = guild_id_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        pages = overview_pages(await self.service.overview(guild_id))
-        if len(pages) == 1:
-            await interaction.followup.send(embed=pages[0], ephemeral=True)
-            return
-        view = Pager(pages, interaction.user.id, guild_id)
-        view.interaction = interaction
-        await interaction.followup.send(embed=pages[0], view=view, ephemeral=True)
+        await send_pages(interaction, overview_pages(await self.service.overview(guild_id)))
 
     @app_commands.command(
         name="plans", description="Members per course and module: on track, behind or away"
@@ -201,12 +205,7 @@ class GroupCog(commands.GroupCog, group_name="group", group_description="The gro
         await interaction.response.defer(ephemeral=True, thinking=True)
         plans = self.bot.services.plans
         pages = plans_pages(await plans.standings(guild_id), await plans.courses(guild_id))
-        if len(pages) == 1:
-            await interaction.followup.send(embed=pages[0], ephemeral=True)
-            return
-        view = Pager(pages, interaction.user.id, guild_id)
-        view.interaction = interaction
-        await interaction.followup.send(embed=pages[0], view=view, ephemeral=True)
+        await send_pages(interaction, pages)
 
     @app_commands.command(
         name="export", description="CSV of the group's progress, per member per week"
