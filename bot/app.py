@@ -18,7 +18,7 @@ from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.services.announcements import AnnouncementService, Pairing
 from bot.services.away import AwayService
-from bot.services.checkins import CheckInService
+from bot.services.checkins import CheckInService, Streaks
 from bot.services.faq import FaqService
 from bot.services.goals import GoalsService
 from bot.services.group import GroupService
@@ -67,15 +67,21 @@ def build_services(database: Database, clock: Clock, shards: Shards | None = Non
     reviews = build_reviews(database, announcements, clock)
     add_review_data(database, reviews, group, member_data, clock)
     lifecycle.on_member_departure(reviews.member_departed)
-    checkins = CheckInService(CheckInsRepository(engine), GuildSettingsRepository(engine), clock)
+    streaks = Streaks()
+    checkins = CheckInService(
+        CheckInsRepository(engine), GuildSettingsRepository(engine), clock, streaks
+    )
     progress = ProgressService(
-        GoalsRepository(engine), CheckInsRepository(engine), GuildSettingsRepository(engine), clock
+        GoalsRepository(engine),
+        CheckInsRepository(engine),
+        GuildSettingsRepository(engine),
+        clock,
+        streaks,
     )
     plans, away = build_plans(database, announcements, reviews, clock)
     group.register_away(away.members_away)
     member_data.register(PlanMemberData(PlansRepository(engine)))
-    for streaks in (checkins, progress):
-        streaks.register_away_weeks(away.weeks_away)
+    streaks.register_away_weeks(away.weeks_away)
     return Services(
         guild_settings=guild_settings,
         member_preferences=MemberPreferencesService(MemberPreferencesRepository(engine), clock),

@@ -8,7 +8,7 @@ the fields it gives replace the stored ones, the others are kept.
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -103,20 +103,35 @@ async def no_away_weeks(_guild_id: int, _user_id: int, _week: StudyWeek) -> set[
     return set()
 
 
+class Streaks:
+    """Members' streaks of study weeks with a check-in; weeks they were away keep a streak
+    (where those weeks come from is registered by the composition root)."""
+
+    def __init__(self) -> None:
+        self._away_weeks: AwayWeeks = no_away_weeks
+
+    def register_away_weeks(self, provider: AwayWeeks) -> None:
+        self._away_weeks = provider
+
+    async def count(
+        self, guild_id: int, user_id: int, week_keys: Sequence[date], week: StudyWeek
+    ) -> int:
+        """The streak up to `week` of a member who checked in in the weeks `week_keys`."""
+        return streak(week_keys, week, await self._away_weeks(guild_id, user_id, week))
+
+
 class CheckInService:
     def __init__(
         self,
         checkins: CheckInsRepository,
         settings: GuildSettingsRepository,
         clock: Clock,
+        streaks: Streaks | None = None,
     ) -> None:
         self._checkins = checkins
         self._settings = settings
         self._clock = clock
-        self._away_weeks: AwayWeeks = no_away_weeks
-
-    def register_away_weeks(self, provider: AwayWeeks) -> None:
-        self._away_weeks = provider
+        self._streaks = streaks or Streaks()
 
     async def record(
         self,
@@ -146,8 +161,8 @@ class CheckInService:
         week = calendar_week(recorded.calendar, now)
         weeks = [w for w in recorded.weeks if w.week_key <= week.end_date]
         hours = sum(w.hours for w in weeks if w.week_key >= week.key)
-        away = await self._away_weeks(guild_id, user_id, week)
-        streak_weeks = streak([w.week_key for w in weeks], week, away)
+        keys = [w.week_key for w in weeks]
+        streak_weeks = await self._streaks.count(guild_id, user_id, keys, week)
         return CheckInResult(recorded.checkin, week, hours, streak_weeks)
 
     async def record_form(
@@ -175,5 +190,4 @@ class CheckInService:
     async def streak(self, guild_id: int, user_id: int) -> int:
         week = study_week(await self._settings.get(guild_id), self._clock.now())
         weeks = await self._checkins.weekly(guild_id, user_id, None, week.end_date)
-        away = await self._away_weeks(guild_id, user_id, week)
-        return streak([w.week_key for w in weeks], week, away)
+        return await self._streaks.count(guild_id, user_id, [w.week_key for w in weeks], week)

@@ -12,9 +12,9 @@ from datetime import date, datetime
 
 from bot.charts import ProgressChartData, WeekPoint, render_progress_chart
 from bot.clock import Clock
-from bot.domain.weeks import StudyWeek, streak, week_of
+from bot.domain.weeks import StudyWeek, week_of
 from bot.errors import InvalidInput
-from bot.services.checkins import AwayWeeks, no_away_weeks
+from bot.services.checkins import Streaks
 from bot.services.goals import study_week
 from db.repositories.checkins import CheckInsRepository
 from db.repositories.goals import GoalsRepository
@@ -68,16 +68,13 @@ class ProgressService:
         checkins: CheckInsRepository,
         settings: GuildSettingsRepository,
         clock: Clock,
+        streaks: Streaks | None = None,
     ) -> None:
         self._goals = goals
         self._checkins = checkins
         self._settings = settings
         self._clock = clock
-        self._away_weeks: AwayWeeks = no_away_weeks
-
-    def register_away_weeks(self, provider: AwayWeeks) -> None:
-        """Weeks a member was away keep their streak."""
-        self._away_weeks = provider
+        self._streaks = streaks or Streaks()
 
     async def progress(self, guild_id: int, user_id: int, weeks: int = WEEKS_DEFAULT) -> Progress:
         if not WEEKS_MIN <= weeks <= WEEKS_MAX:
@@ -125,10 +122,8 @@ class ProgressService:
                 for start in starts
             ),
             current_week=current,
-            streak=streak(
-                [w.week_key for w in all_checkin_weeks],
-                current,
-                await self._away_weeks(guild_id, user_id, current),
+            streak=await self._streaks.count(
+                guild_id, user_id, [w.week_key for w in all_checkin_weeks], current
             ),
             last_check_in=last_at,
         )
