@@ -188,17 +188,8 @@ def pair_round(
     are known); ``already_assigned`` are kept and count toward loads, so running it again
     pairs only new submissions.
     """
-    subs = _by_id(submissions)
-    pool = sorted(set(reviewers))
-    k = _cap(per_submission, len(pool))
-    current = list(already_assigned)
-    existing = _reviewers_by_submission(current)
-    wanted = [
-        (s, k - len(existing.get(s.id, ())), existing.get(s.id, ()))
-        for s in subs.values()
-        if len(existing.get(s.id, ())) < max(k, 1)
-    ]
-    result = _pair(pool, wanted, subs, current, history, seed, k)
+    subs, pool, k, current = _round(submissions, reviewers, per_submission, already_assigned)
+    result = _pair(pool, _short(subs, k, current), subs, current, history, seed, k)
     if result.reason is None and k < per_submission and subs:
         return _with_reason(result, CAPPED_BY_POOL)
     return result
@@ -218,11 +209,10 @@ def assign_late(
     Nothing already assigned moves. Among the least-loaded reviewers, repeats (history and this
     round's pairs) are avoided as in ``pair_round``.
     """
-    subs = _by_id(round_submissions)
+    subs, pool, k, current = _round(
+        round_submissions, reviewers, per_submission, current_assignments
+    )
     subs[submission.id] = submission
-    pool = sorted(set(reviewers))
-    k = _cap(per_submission, len(pool))
-    current = list(current_assignments)
     have = _reviewers_by_submission(current).get(submission.id, ())
     wanted = [(submission, k - len(have), have)] if len(have) < max(k, 1) else []
     return _pair(pool, wanted, subs, current, history, seed, k)
@@ -273,16 +263,8 @@ def minimum_repeats_lower_bound(
     then to edges that are not same-direction repeats). A bound of 0 proves that a repeat-free
     assignment exists, so ``pair_round`` must (and does) return one.
     """
-    subs = _by_id(submissions)
-    pool = sorted(set(reviewers))
-    k = _cap(per_submission, len(pool))
-    current = list(already_assigned)
-    existing = _reviewers_by_submission(current)
-    wanted = [
-        (s, k - len(existing.get(s.id, ())), existing.get(s.id, ()))
-        for s in subs.values()
-        if len(existing.get(s.id, ())) < k
-    ]
+    subs, pool, k, current = _round(submissions, reviewers, per_submission, already_assigned)
+    wanted = [w for w in _short(subs, k, current) if w[1] > 0]
     solver = _build(pool, wanted, subs, current, history, 0)
     if solver is None:
         return RepeatBound(0, 0, 0, True)
@@ -310,6 +292,29 @@ def _cap(per_submission: int, pool_size: int) -> int:
     if per_submission < 1:
         raise ValueError("per_submission must be at least 1")
     return max(0, min(per_submission, pool_size - 1))
+
+
+def _round(
+    submissions: Iterable[Submission],
+    reviewers: Iterable[int],
+    per_submission: int,
+    assigned: Iterable[Assignment],
+) -> tuple[dict[int, Submission], list[int], int, list[Assignment]]:
+    """The round's submissions by id, the reviewer pool, ``k`` as the pool allows, and the
+    assignments it keeps."""
+    pool = sorted(set(reviewers))
+    return _by_id(submissions), pool, _cap(per_submission, len(pool)), list(assigned)
+
+
+def _short(subs: dict[int, Submission], k: int, current: list[Assignment]) -> list[_Wanted]:
+    """Each submission with fewer than ``k`` reviewers: how many more it needs, and whom it has.
+    With ``k`` = 0 (a pool too small) every submission without a reviewer is listed, needing 0."""
+    existing = _reviewers_by_submission(current)
+    return [
+        (s, k - len(existing.get(s.id, ())), existing.get(s.id, ()))
+        for s in subs.values()
+        if len(existing.get(s.id, ())) < max(k, 1)
+    ]
 
 
 def _by_id(submissions: Iterable[Submission]) -> dict[int, Submission]:
