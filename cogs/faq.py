@@ -12,7 +12,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.bot import CohortBot
-from bot.errors import InvalidInput
 from bot.formatting import cut, one_line, plural
 from bot.services.faq import IMPORT_MAX_BYTES, Answer, too_big
 from cogs._checks import caller_is_moderator, guild_id_of, require_moderator
@@ -29,6 +28,7 @@ from cogs._faq_views import (
     tell_askers,
     vote_view,
 )
+from cogs._imports import file_or_pack
 
 log = logging.getLogger(__name__)
 
@@ -254,18 +254,12 @@ class FaqCog(
         file: discord.Attachment | None = None,
         pack: app_commands.Choice[str] | None = None,
     ) -> None:
-        await require_moderator(interaction)
-        guild_id = guild_id_of(interaction)
-        if (file is None) == (pack is None):
-            raise InvalidInput("Give either a `file` or a `pack` (one of the two).")
-        if file is not None and file.size > IMPORT_MAX_BYTES:
-            raise InvalidInput(too_big(file.size))
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        if file is not None:
-            result = await self.faq.import_file(guild_id, interaction.user.id, await file.read())
+        source = await file_or_pack(interaction, file, pack, IMPORT_MAX_BYTES, too_big)
+        guild_id, user_id = guild_id_of(interaction), interaction.user.id
+        if isinstance(source, bytes):
+            result = await self.faq.import_file(guild_id, user_id, source)
         else:
-            assert pack is not None
-            result = await self.faq.import_pack(guild_id, interaction.user.id, pack.value)
+            result = await self.faq.import_pack(guild_id, user_id, source)
         total = await self.faq.entry_count(guild_id)
         await interaction.followup.send(
             f"Imported: {entries(result.created)} new, {entries(result.updated)} updated. "

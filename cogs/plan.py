@@ -11,9 +11,10 @@ from discord.ext import commands
 
 from bot.bot import CohortBot
 from bot.domain.courses import IMPORT_MAX_BYTES
-from bot.errors import InvalidInput, NotFound
+from bot.errors import NotFound
 from bot.formatting import safe
 from cogs._checks import guild_id_of, require_moderator
+from cogs._imports import file_or_pack
 from cogs._plan_views import (
     CHART_FILE,
     PlanWeekButton,
@@ -32,6 +33,10 @@ PACK_CHOICES = [
 
 def _cut(text: str, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def too_big(size: int) -> str:
+    return f"A course file is at most 1 MB ({IMPORT_MAX_BYTES:,} bytes); this one has {size:,}."
 
 
 async def course_autocomplete(
@@ -176,21 +181,12 @@ class PlanCog(commands.GroupCog, group_name="plan", group_description="Your pace
         file: discord.Attachment | None = None,
         pack: app_commands.Choice[str] | None = None,
     ) -> None:
-        await require_moderator(interaction)
+        source = await file_or_pack(interaction, file, pack, IMPORT_MAX_BYTES, too_big)
         guild_id = guild_id_of(interaction)
-        if (file is None) == (pack is None):
-            raise InvalidInput("Give either a `file` or a `pack` (one of the two).")
-        if file is not None and file.size > IMPORT_MAX_BYTES:
-            raise InvalidInput(
-                f"A course file is at most 1 MB ({IMPORT_MAX_BYTES:,} bytes); "
-                f"this one has {file.size:,}."
-            )
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        if file is not None:
-            result = await self.plans.import_file(guild_id, await file.read())
+        if isinstance(source, bytes):
+            result = await self.plans.import_file(guild_id, source)
         else:
-            assert pack is not None
-            result = await self.plans.import_pack(guild_id, pack.value)
+            result = await self.plans.import_pack(guild_id, source)
         view = await self.plans.find_course(guild_id, result.course.key)
         await interaction.followup.send(
             imported_text(result, view.total_hours, len(view.modules)), ephemeral=True
