@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 import sys
 import time
@@ -82,6 +83,15 @@ async def bot_process(
         if process.returncode is None:
             process.kill()
         await process.wait()
+
+
+async def stop_gracefully(*processes: asyncio.subprocess.Process) -> None:
+    """Stop running bots as an operator does (SIGTERM) and wait until they have exited: each
+    finishes the posts it has under way first, so nothing of theirs is left in flight."""
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        assert await process.wait() == 0
 
 
 def unused_port() -> int:

@@ -23,7 +23,7 @@ from db.engine import Database
 from db.repositories.guild_settings import GuildSettingsRepository
 from discord_emulator import MANAGE_GUILD, Channel, Emulator, InteractionResult
 from tests.hardening.support import integrity, query
-from tests.launcher import bot_process
+from tests.launcher import bot_process, stop_gracefully
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -121,12 +121,12 @@ async def test_killed_before_during_and_after_a_post_each_appears_once(tmp_path:
             await first.wait()
 
         emu.faults.clear()
-        async with bot_process(emu, database, clock_start=RESTART):
+        async with bot_process(emu, database, clock_start=RESTART) as restarted:
             await emu.wait_for_identify(2, timeout=60)
             for point in (before, sent):
                 await until_sent(database, point)
-            # Give the restarted scheduler a full pass over `recorded` too.
-            await asyncio.sleep(1.5)
+            # The pass that sent them saw `recorded` too: let what it started finish.
+            await stop_gracefully(restarted)
 
     for point in points:
         (message_id,) = posted(emu, point)

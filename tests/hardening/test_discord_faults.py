@@ -19,7 +19,7 @@ import pytest
 from bot.scheduler import FireResult
 from db.repositories.occurrences import OccurrenceRepository
 from discord_emulator import Channel, InteractionResult
-from tests.e2e.conftest import StudyGroup
+from tests.e2e.conftest import StudyGroup, eventually
 from tests.hardening.support import assert_no_ping_escaped, compress_discord_backoff
 
 pytestmark = pytest.mark.e2e
@@ -41,6 +41,11 @@ async def reminder(group: StudyGroup, text: str, channel: Channel | None = None)
 
 def copies(group: StudyGroup, text: str, channel: Channel | None = None) -> list[int]:
     return [m.id for m in group.posts(channel or group.general) if text in m.text()]
+
+
+async def sent_at(group: StudyGroup, schedule_id: int, fire_at: datetime) -> bool:
+    occurrences = await OccurrenceRepository(group.bot.database.engine).for_schedule(schedule_id)
+    return any(o.fire_at == fire_at and o.state == "sent" for o in occurrences)
 
 
 async def members_meanwhile(group: StudyGroup, until: Callable[[], bool]) -> int:
@@ -160,7 +165,8 @@ async def reconnect_keeps_one_scheduler(
     )
     results = await scheduler.run_due()
     assert [r.status for r in results] in (["sent"], [])
-    await asyncio.sleep(0.2)  # the bot's own loop may have fired it first: still one post
+    # [] when the bot's own loop claimed it first: its post counts once it is recorded.
+    await eventually(lambda: sent_at(group, schedule_id, AT_13), "the 13:00 post recorded")
     assert len(copies(group, "After the reconnect")) == 1
 
     assert cohort_tasks() == tasks

@@ -27,7 +27,7 @@ from bot.services.guild_settings import GuildSettingsService
 from db.engine import Database
 from db.repositories.guild_settings import GuildSettingsRepository
 from discord_emulator import Channel, Emulator
-from tests.launcher import ROOT, bot_environment
+from tests.launcher import ROOT, bot_environment, stop_gracefully
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.postgres]
 
@@ -175,15 +175,15 @@ async def test_a_process_killed_mid_fan_out_and_restarted_posts_each_once(
     def low_posts() -> int:
         return sum(1 for m in emu.messages.all() if m.channel_id in low_channels)
 
-    async with emu.running(patch_discord=False), bot_process(emu, url, "2-3", FIRE):
+    async with emu.running(patch_discord=False), bot_process(emu, url, "2-3", FIRE) as high:
         async with bot_process(emu, url, "0-1", FIRE) as low:
             await emu.wait_until(lambda: low_posts() >= 2, timeout=60, what="the fan-out under way")
             low.send_signal(signal.SIGKILL)
             await low.wait()
         assert low_posts() < len(low_channels)  # killed mid-fan-out
-        async with bot_process(emu, url, "0-1", FIRE + timedelta(seconds=30)):
+        async with bot_process(emu, url, "0-1", FIRE + timedelta(seconds=30)) as restarted:
             rows = await until_all_sent(url, len(targets))
-            await asyncio.sleep(1.0)  # a further pass of both schedulers posts nothing
+            await stop_gracefully(restarted, high)  # what either had under way lands first
     assert_each_posted_once(emu, targets, rows)
 
 
@@ -200,6 +200,6 @@ async def test_two_processes_with_the_same_shard_ids_post_each_once(
         bot_process(emu, url, "0-1", FIRE) as second,
     ):
         rows = await until_all_sent(url, len(targets))
-        await asyncio.sleep(1.0)  # a further pass of both schedulers posts nothing
+        await stop_gracefully(first, second)  # what either had under way lands first
     assert_each_posted_once(emu, targets, rows)
     assert {pid_of(row["claimed_by"]) for row in rows} <= {first.pid, second.pid}
