@@ -26,7 +26,7 @@ import random
 import secrets
 import socket
 from collections import defaultdict
-from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -167,6 +167,22 @@ def _process_token() -> str:
     return f"{socket.gethostname()[:20]}:{os.getpid()}:{secrets.token_hex(4)}"[:40]
 
 
+async def _passes(
+    runtime: Runtime | None, wanted: asyncio.Event, work: Callable[[], Awaitable[Any]], what: str
+) -> None:
+    """Once connected, a pass of `work` each time `wanted` is set; a failed pass is logged and
+    the next wake-up (at the latest the sweep) tries again."""
+    if runtime is not None:
+        await runtime.wait_until_ready()
+    while True:
+        await wanted.wait()
+        wanted.clear()
+        try:
+            await work()
+        except Exception:
+            log.exception("%s pass failed; the next sweep retries", what)
+
+
 class Scheduler:
     """A Background worker of the bot (started in setup_hook, stopped at close)."""
 
@@ -239,8 +255,14 @@ class Scheduler:
         )
         await self.rearm(None)
         self._loops = [
-            asyncio.create_task(self._work(runtime), name="cohort-scheduler"),
-            asyncio.create_task(self._nudge_work(runtime), name="cohort-nudges"),
+            asyncio.create_task(
+                _passes(runtime, self._wanted, self._dispatch, "scheduler"),
+                name="cohort-scheduler",
+            ),
+            asyncio.create_task(
+                _passes(runtime, self._nudges_wanted, self.run_nudges, "nudge"),
+                name="cohort-nudges",
+            ),
         ]
         self._wanted.set()
         self._nudges_wanted.set()
@@ -303,17 +325,6 @@ class Scheduler:
     async def _sweep(self) -> None:
         self._wanted.set()
         self._nudges_wanted.set()
-
-    async def _work(self, runtime: Runtime | None) -> None:
-        if runtime is not None:
-            await runtime.wait_until_ready()
-        while True:
-            await self._wanted.wait()
-            self._wanted.clear()
-            try:
-                await self._dispatch()
-            except Exception:
-                log.exception("scheduler pass failed; the next sweep retries")
 
     # -- firing ------------------------------------------------------------------------------
 
@@ -536,17 +547,6 @@ class Scheduler:
             log.warning("could not tell anyone in guild %s: %s", guild_id, text)
 
     # -- DM nudges ---------------------------------------------------------------------------
-
-    async def _nudge_work(self, runtime: Runtime | None) -> None:
-        if runtime is not None:
-            await runtime.wait_until_ready()
-        while True:
-            await self._nudges_wanted.wait()
-            self._nudges_wanted.clear()
-            try:
-                await self.run_nudges()
-            except Exception:
-                log.exception("nudge pass failed; the next sweep retries")
 
     async def run_nudges(self) -> int:
         """Send every nudge that is due, paced; returns how many were sent."""
