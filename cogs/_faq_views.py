@@ -28,6 +28,7 @@ from bot.services.faq import (
 )
 from bot.tree import Refused, handle_error
 from cogs._checks import client_of, guild_id_of, require_moderator
+from cogs._paging import page_button, pager_view
 from db.repositories.faq import FaqEntry
 
 ASKED_PREFIX = "Asked: "
@@ -229,15 +230,7 @@ class PageButton(
     """Previous / next page of the entry list or the queue (re-checks moderators for the queue)."""
 
     def __init__(self, kind: str, page: int, way: str, disabled: bool = False) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Previous" if way == "p" else "Next",
-                emoji="◀️" if way == "p" else "▶️",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"cohort:faq-{kind}:{page}:{way}",
-                disabled=disabled,
-            )
-        )
+        super().__init__(page_button(f"cohort:faq-{kind}:{page}:{way}", way, disabled))
         self.kind = kind
         self.page = page
 
@@ -266,10 +259,7 @@ class PageButton(
 def pager(kind: str, page: int, pages: int) -> discord.ui.View | None:
     if pages <= 1:
         return None
-    view = discord.ui.View(timeout=None)
-    view.add_item(PageButton(kind, max(page - 1, 1), "p", disabled=page <= 1))
-    view.add_item(PageButton(kind, min(page + 1, pages), "n", disabled=page >= pages))
-    return view
+    return pager_view(page, pages, lambda to, way, disabled: PageButton(kind, to, way, disabled))
 
 
 # ------------------------------------------------------------------------------ edit form

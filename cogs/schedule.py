@@ -18,6 +18,7 @@ from bot.services.announcements import ADD_GOAL, CHECK_IN, PLAN_WEEK
 from bot.services.schedules import ScheduleInfo
 from bot.tree import handle_error
 from cogs._checks import caller_is_moderator, guild_id_of, require_moderator
+from cogs._paging import page_button, pager_view
 from cogs._plan_views import PlanWeekButton
 from cogs._publisher import DiscordPublisher
 from cogs.settings import missing_post_permissions
@@ -98,10 +99,7 @@ def list_page(infos: list[ScheduleInfo], page: int) -> tuple[discord.Embed, disc
         embed.set_footer(text=count)
         return embed, None
     embed.set_footer(text=f"Page {page} of {len(pages)} · {count}")
-    view = discord.ui.View(timeout=None)
-    view.add_item(ListPageButton(max(page - 1, 1), "p", disabled=page <= 1))
-    view.add_item(ListPageButton(min(page + 1, len(pages)), "n", disabled=page >= len(pages)))
-    return embed, view
+    return embed, pager_view(page, len(pages), ListPageButton)
 
 
 class ListPageButton(
@@ -111,15 +109,7 @@ class ListPageButton(
     """Previous / next page of `/schedule list`, for moderators (checked again on each press)."""
 
     def __init__(self, page: int, way: str, disabled: bool = False) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Previous" if way == "p" else "Next",
-                emoji="◀️" if way == "p" else "▶️",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"cohort:schedule-list:{page}:{way}",
-                disabled=disabled,
-            )
-        )
+        super().__init__(page_button(f"cohort:schedule-list:{page}:{way}", way, disabled))
         self.page = page
 
     @classmethod
