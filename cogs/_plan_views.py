@@ -20,7 +20,7 @@ from bot.formatting import MONTHS, plural, safe
 from bot.services.plans import CourseView, PlanView, Standing, WeekAdded, WeekPlan, hours_text
 from bot.services.plans import weeks_text as _weeks
 from bot.tree import handle_error
-from cogs.study_buttons import _check_guild, _custom_id, _guild_from
+from cogs._guild_buttons import check_guild, guild_custom_id, guild_from
 from db.repositories.plans import Imported
 
 PLAN_WEEK_BUTTON_ID = "cohort:plan-week"
@@ -255,7 +255,7 @@ class PlanWeekButton(
                 label="Plan my week",
                 emoji="🗓️",
                 style=discord.ButtonStyle.secondary,
-                custom_id=_custom_id(PLAN_WEEK_BUTTON_ID, guild_id),
+                custom_id=guild_custom_id(PLAN_WEEK_BUTTON_ID, guild_id),
             )
         )
         self.guild_id = guild_id
@@ -264,11 +264,11 @@ class PlanWeekButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> PlanWeekButton:
-        return cls(_guild_from(match))
+        return cls(guild_from(match))
 
     async def callback(self, interaction: discord.Interaction[CohortBot]) -> None:  # type: ignore[override]
         try:
-            guild_id = _check_guild(interaction, self.guild_id)
+            guild_id = check_guild(interaction, self.guild_id)
             result = await interaction.client.services.plans.add_week_goals(
                 guild_id, interaction.user.id
             )

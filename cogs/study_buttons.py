@@ -14,16 +14,14 @@ from typing import Any
 import discord
 
 from bot.bot import CohortBot
-from bot.errors import NotAllowed
 from bot.formatting import day_text, hours_text, plural, safe, week_text
 from bot.services.checkins import CheckInResult
-from bot.tree import Refused, handle_error
-from cogs._checks import guild_id_of
+from bot.tree import handle_error
+from cogs._guild_buttons import check_guild, guild_custom_id, guild_from
 from db.repositories.goals import Goal
 
 GOAL_BUTTON_ID = "cohort:goal-add"
 CHECKIN_BUTTON_ID = "cohort:checkin"
-WRONG_GUILD = "This button belongs to another server — use the one posted here."
 
 
 # ------------------------------------------------------------------------------ rendering
@@ -50,13 +48,6 @@ def checkin_text(result: CheckInResult) -> str:
 # ------------------------------------------------------------------------------ modals
 
 
-def _check_guild(interaction: discord.Interaction, expected: int | None) -> int:
-    guild_id = guild_id_of(interaction)
-    if expected is not None and expected != guild_id:
-        raise Refused(NotAllowed(WRONG_GUILD))
-    return guild_id
-
-
 class GoalModal(discord.ui.Modal, title="Add a goal for this week"):
     text: discord.ui.TextInput[GoalModal] = discord.ui.TextInput(
         label="Goal",
@@ -76,7 +67,7 @@ class GoalModal(discord.ui.Modal, title="Add a goal for this week"):
         self.guild_id = guild_id
 
     async def on_submit(self, interaction: discord.Interaction[CohortBot]) -> None:  # type: ignore[override]
-        guild_id = _check_guild(interaction, self.guild_id)
+        guild_id = check_guild(interaction, self.guild_id)
         goal = await interaction.client.services.goals.add_from_form(
             guild_id, interaction.user.id, self.text.value, self.hours.value
         )
@@ -119,7 +110,7 @@ class CheckInModal(discord.ui.Modal, title="Check in"):
         self.guild_id = guild_id
 
     async def on_submit(self, interaction: discord.Interaction[CohortBot]) -> None:  # type: ignore[override]
-        guild_id = _check_guild(interaction, self.guild_id)
+        guild_id = check_guild(interaction, self.guild_id)
         result = await interaction.client.services.checkins.record_form(
             guild_id,
             interaction.user.id,
@@ -140,15 +131,6 @@ class CheckInModal(discord.ui.Modal, title="Check in"):
 # ------------------------------------------------------------------------------ buttons
 
 
-def _custom_id(prefix: str, guild_id: int | None) -> str:
-    return prefix if guild_id is None else f"{prefix}:{guild_id}"
-
-
-def _guild_from(match: re.Match[str]) -> int | None:
-    found = match["guild_id"]
-    return int(found) if found else None
-
-
 class AddGoalButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=r"cohort:goal-add(?::(?P<guild_id>[0-9]{1,20}))?",
@@ -161,7 +143,7 @@ class AddGoalButton(
                 label="Add goal",
                 emoji="🎯",
                 style=discord.ButtonStyle.primary,
-                custom_id=_custom_id(GOAL_BUTTON_ID, guild_id),
+                custom_id=guild_custom_id(GOAL_BUTTON_ID, guild_id),
             )
         )
         self.guild_id = guild_id
@@ -170,12 +152,12 @@ class AddGoalButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> AddGoalButton:
-        return cls(_guild_from(match))
+        return cls(guild_from(match))
 
     async def callback(self, interaction: discord.Interaction[CohortBot]) -> None:  # type: ignore[override]
         # discord.py only logs errors raised here, so answer them ourselves.
         try:
-            guild_id = _check_guild(interaction, self.guild_id)
+            guild_id = check_guild(interaction, self.guild_id)
             await interaction.response.send_modal(GoalModal(guild_id))
         except Exception as error:
             await handle_error(interaction, error)
@@ -193,7 +175,7 @@ class CheckInButton(
                 label="Check in",
                 emoji="📝",
                 style=discord.ButtonStyle.success,
-                custom_id=_custom_id(CHECKIN_BUTTON_ID, guild_id),
+                custom_id=guild_custom_id(CHECKIN_BUTTON_ID, guild_id),
             )
         )
         self.guild_id = guild_id
@@ -202,11 +184,11 @@ class CheckInButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> CheckInButton:
-        return cls(_guild_from(match))
+        return cls(guild_from(match))
 
     async def callback(self, interaction: discord.Interaction[CohortBot]) -> None:  # type: ignore[override]
         try:
-            guild_id = _check_guild(interaction, self.guild_id)
+            guild_id = check_guild(interaction, self.guild_id)
             await interaction.response.send_modal(CheckInModal(guild_id))
         except Exception as error:
             await handle_error(interaction, error)
