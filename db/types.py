@@ -1,13 +1,16 @@
-"""Column types shared by the schema."""
+"""Column types shared by the schema, and the type of a result row the repositories read."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import DateTime
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Row
 from sqlalchemy.types import TypeDecorator
+
+#: A result row of any shape (the repositories turn each into their own dataclass).
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -20,12 +20,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeAlias
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
-    Row,
     SmallInteger,
     delete,
     func,
@@ -41,6 +40,7 @@ from db.dialect import insert
 from db.repositories.guild_settings import GuildSettings
 from db.schema.core import guild_settings, member_preferences
 from db.schema.goals import checkins
+from db.types import AnyRow
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +111,6 @@ class GuildWeekCheckIns:
     members: int
     hours: float
 
-
-AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 
 _COLUMNS = (
     checkins.c.id,

@@ -14,18 +14,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, TypeAlias
+from typing import Literal
 
 from sqlalchemy import ColumnElement, delete, exists, func, select, update
-from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.dialect import batches, insert
 from db.schema.faq import faq_entries, faq_queue, faq_queue_askers, faq_vectors, faq_votes
+from db.types import AnyRow
 from db.upsert import upsert
 
-AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 Reason = Literal["unanswered", "not-helpful"]
 # Computes an entry's new aliases from its current ones (may raise to cancel the change).
 AliasMerge = Callable[[tuple[str, ...]], tuple[str, ...]]

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeAlias
+from typing import Any
 
-from sqlalchemy import ColumnElement, Row, delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.dialect import insert
 from db.schema.goals import GOALS_PER_WEEK, goals
+from db.types import AnyRow
 
 # More attempts than slots: each failed attempt means a concurrent writer took a slot.
 _MAX_ATTEMPTS = GOALS_PER_WEEK + 5
@@ -68,8 +69,6 @@ class CarryOutcome:
     # Left behind because the week was full.
     skipped: int
 
-
-AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 
 _COLUMNS = (
     goals.c.id,

@@ -16,25 +16,21 @@ import weakref
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Any
 
 from sqlalchemy import and_, case, delete, func, or_, select, type_coerce, update
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.dialect import insert
 from db.repositories.schedules import ZonedSchedule, zoned_row, zoned_select
 from db.schema.schedules import schedule_nudges, schedule_occurrences, schedules
 from db.shards import owned
-from db.types import UtcDateTime
+from db.types import AnyRow, UtcDateTime
 from db.upsert import upsert
 
 PENDING, CLAIMED, SENT, MISSED = "pending", "claimed", "sent", "missed"
 
 _o = schedule_occurrences
-
-
-AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeAlias
+from typing import Any
 
-from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.dialect import batches, insert
@@ -27,6 +27,7 @@ from db.schema.reviews import (
     review_rounds,
     review_submissions,
 )
+from db.types import AnyRow
 from db.upsert import upsert
 
 __all__ = [
@@ -44,8 +45,6 @@ __all__ = [
 
 _s = review_submissions
 _a = review_assignments
-
-AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 
 
 @dataclass(frozen=True)

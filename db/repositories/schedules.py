@@ -5,20 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.schema import guild_settings
 from db.schema.schedules import SCHEDULE_KINDS, schedule_defaults, schedules
+from db.types import AnyRow
 from db.upsert import upsert
 
 __all__ = ["SCHEDULE_KINDS", "NewSchedule", "Schedule", "ScheduleRepository", "ZonedSchedule"]
-
-
-AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 
 
 @dataclass(frozen=True)
