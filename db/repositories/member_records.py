@@ -21,6 +21,10 @@ from db.schema.schedules import closed_dms, schedule_nudges, schedules
 # Not NULL: a NULL author means the schedule is part of Cohort's default rhythm.
 FORMER_MEMBER = 0
 
+# Short names for the tables a member's records are in.
+_mp, _n, _cd, _md = member_preferences, schedule_nudges, closed_dms, member_departures
+_s = schedules
+
 
 @dataclass(frozen=True)
 class StoredPreferences:
@@ -68,37 +72,30 @@ class MemberRecordsRepository:
         self._engine = engine
 
     async def for_member(self, guild_id: int, user_id: int) -> MemberRecords:
-        mp, n, cd, md, s = (
-            member_preferences,
-            schedule_nudges,
-            closed_dms,
-            member_departures,
-            schedules,
-        )
         async with self._engine.connect() as conn:
             prefs = (
                 await conn.execute(
-                    select(mp.c.timezone, mp.c.reminders_enabled, mp.c.updated_at).where(
-                        mp.c.guild_id == guild_id, mp.c.user_id == user_id
+                    select(_mp.c.timezone, _mp.c.reminders_enabled, _mp.c.updated_at).where(
+                        _mp.c.guild_id == guild_id, _mp.c.user_id == user_id
                     )
                 )
             ).first()
             nudges = await conn.execute(
-                select(n.c.occurrence_id, n.c.due_at, n.c.state, n.c.done_at)
-                .where(n.c.guild_id == guild_id, n.c.user_id == user_id)
-                .order_by(n.c.due_at, n.c.occurrence_id)
+                select(_n.c.occurrence_id, _n.c.due_at, _n.c.state, _n.c.done_at)
+                .where(_n.c.guild_id == guild_id, _n.c.user_id == user_id)
+                .order_by(_n.c.due_at, _n.c.occurrence_id)
             )
             nudge_records = tuple(NudgeRecord(*row) for row in nudges)
             closed_at = await conn.scalar(
-                select(cd.c.noted_at).where(cd.c.guild_id == guild_id, cd.c.user_id == user_id)
+                select(_cd.c.noted_at).where(_cd.c.guild_id == guild_id, _cd.c.user_id == user_id)
             )
             left_at = await conn.scalar(
-                select(md.c.left_at).where(md.c.guild_id == guild_id, md.c.user_id == user_id)
+                select(_md.c.left_at).where(_md.c.guild_id == guild_id, _md.c.user_id == user_id)
             )
             created = await conn.execute(
-                select(s.c.id, s.c.kind, s.c.channel_id, s.c.created_at)
-                .where(s.c.guild_id == guild_id, s.c.created_by == user_id)
-                .order_by(s.c.id)
+                select(_s.c.id, _s.c.kind, _s.c.channel_id, _s.c.created_at)
+                .where(_s.c.guild_id == guild_id, _s.c.created_by == user_id)
+                .order_by(_s.c.id)
             )
             authored = tuple(AuthoredSchedule(*row) for row in created)
         return MemberRecords(
@@ -115,13 +112,6 @@ class MemberRecordsRepository:
 
     async def forget(self, guild_id: int, user_id: int) -> ForgottenRecords:
         """Delete the member's rows and blank them as author of schedules, in one transaction."""
-        mp, n, cd, md, s = (
-            member_preferences,
-            schedule_nudges,
-            closed_dms,
-            member_departures,
-            schedules,
-        )
         async with self._engine.begin() as conn:
 
             async def count(statement: object) -> int:
@@ -129,20 +119,20 @@ class MemberRecordsRepository:
 
             return ForgottenRecords(
                 preferences=await count(
-                    delete(mp).where(mp.c.guild_id == guild_id, mp.c.user_id == user_id)
+                    delete(_mp).where(_mp.c.guild_id == guild_id, _mp.c.user_id == user_id)
                 ),
                 nudges=await count(
-                    delete(n).where(n.c.guild_id == guild_id, n.c.user_id == user_id)
+                    delete(_n).where(_n.c.guild_id == guild_id, _n.c.user_id == user_id)
                 ),
                 closed_dms=await count(
-                    delete(cd).where(cd.c.guild_id == guild_id, cd.c.user_id == user_id)
+                    delete(_cd).where(_cd.c.guild_id == guild_id, _cd.c.user_id == user_id)
                 ),
                 departures=await count(
-                    delete(md).where(md.c.guild_id == guild_id, md.c.user_id == user_id)
+                    delete(_md).where(_md.c.guild_id == guild_id, _md.c.user_id == user_id)
                 ),
                 schedules_anonymised=await count(
-                    update(s)
-                    .where(s.c.guild_id == guild_id, s.c.created_by == user_id)
+                    update(_s)
+                    .where(_s.c.guild_id == guild_id, _s.c.created_by == user_id)
                     .values(created_by=FORMER_MEMBER)
                 ),
             )
