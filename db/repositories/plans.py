@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, select, update
+from sqlalchemy import Table, and_, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.domain.courses import CourseSpec
@@ -129,6 +129,12 @@ class PlansRepository:
     @property
     def _dialect(self) -> str:
         return self._engine.dialect.name
+
+    async def _add_once(self, table: Table, row: dict[str, Any], key: tuple[str, ...]) -> bool:
+        """Insert `row` unless the table has one with the same `key`; whether it was inserted."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(upsert(self._dialect, table, row, key, ()))
+            return bool(result.rowcount)
 
     # -- courses -----------------------------------------------------------------------------
 
@@ -312,22 +318,11 @@ class PlansRepository:
 
     async def finish(self, guild_id: int, user_id: int, module_id: int, now: datetime) -> bool:
         """Mark a module finished; False when it already was."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                upsert(
-                    self._dialect,
-                    module_progress,
-                    {
-                        "guild_id": guild_id,
-                        "user_id": user_id,
-                        "module_id": module_id,
-                        "finished_at": now,
-                    },
-                    ("guild_id", "user_id", "module_id"),
-                    (),
-                )
-            )
-            return bool(result.rowcount)
+        return await self._add_once(
+            module_progress,
+            {"guild_id": guild_id, "user_id": user_id, "module_id": module_id, "finished_at": now},
+            ("guild_id", "user_id", "module_id"),
+        )
 
     async def unfinish(self, guild_id: int, user_id: int, module_id: int) -> bool:
         async with self._engine.begin() as conn:
@@ -347,22 +342,11 @@ class PlansRepository:
     ) -> bool:
         """Record that the member added this week of their plan as goals; False if done before
         (also when two presses race)."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                upsert(
-                    self._dialect,
-                    plan_weeks,
-                    {
-                        "guild_id": guild_id,
-                        "user_id": user_id,
-                        "week_key": week_key,
-                        "added_at": now,
-                    },
-                    ("guild_id", "user_id", "week_key"),
-                    (),
-                )
-            )
-            return bool(result.rowcount)
+        return await self._add_once(
+            plan_weeks,
+            {"guild_id": guild_id, "user_id": user_id, "week_key": week_key, "added_at": now},
+            ("guild_id", "user_id", "week_key"),
+        )
 
     async def plan_week_added(self, guild_id: int, user_id: int, week_key: date) -> bool:
         async with self._engine.connect() as conn:
