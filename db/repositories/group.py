@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select, union
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.dialect import batches
+from db.member_ids import member_page
 from db.schema.goals import checkins, goals
 
 # Ids in one IN (…) list: well under both backends' parameter limits.
@@ -55,15 +56,11 @@ class GroupRepository:
 
     async def member_ids(self, guild_id: int, *, after: int | None, limit: int) -> list[int]:
         """The next `limit` members (by id, above `after`) who ever set a goal or checked in."""
-        with_goals = select(goals.c.user_id).where(goals.c.guild_id == guild_id)
-        with_checkins = select(checkins.c.user_id).where(checkins.c.guild_id == guild_id)
-        if after is not None:
-            with_goals = with_goals.where(goals.c.user_id > after)
-            with_checkins = with_checkins.where(checkins.c.user_id > after)
-        members = union(with_goals, with_checkins).subquery()
-        query = select(members.c.user_id).order_by(members.c.user_id).limit(limit)
-        async with self._engine.connect() as conn:
-            return [user_id for (user_id,) in await conn.execute(query)]
+        sources = [
+            (goals.c.user_id, goals.c.guild_id == guild_id),
+            (checkins.c.user_id, checkins.c.guild_id == guild_id),
+        ]
+        return await member_page(self._engine, sources, after, limit)
 
     async def recent_activity(
         self, guild_id: int, week_starts: Sequence[date], last_day: date

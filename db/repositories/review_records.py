@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, select, union, update
+from sqlalchemy import and_, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.dialect import batches
+from db.member_ids import member_page
 from db.repositories.member_records import FORMER_MEMBER
 from db.repositories.reviews import Submission
 from db.schema.reviews import review_assignments, review_pauses, review_rounds, review_submissions
@@ -191,17 +192,11 @@ class ReviewRecordsRepository:
 
     async def member_ids(self, guild_id: int, after: int | None, limit: int) -> list[int]:
         """The next `limit` members (by id, above `after`) who submitted or reviewed."""
-        authors = select(_s.c.user_id.label("user_id")).where(_s.c.guild_id == guild_id)
-        reviewers = select(_a.c.reviewer_id.label("user_id")).where(
-            _a.c.guild_id == guild_id, _a.c.reviewer_id > FORMER_MEMBER
-        )
-        if after is not None:
-            authors = authors.where(_s.c.user_id > after)
-            reviewers = reviewers.where(_a.c.reviewer_id > after)
-        members = union(authors, reviewers).subquery()
-        query = select(members.c.user_id).order_by(members.c.user_id).limit(limit)
-        async with self._engine.connect() as conn:
-            return [user_id for (user_id,) in await conn.execute(query)]
+        sources = [
+            (_s.c.user_id, _s.c.guild_id == guild_id),
+            (_a.c.reviewer_id, (_a.c.guild_id == guild_id) & (_a.c.reviewer_id > FORMER_MEMBER)),
+        ]
+        return await member_page(self._engine, sources, after, limit)
 
     async def debts(self, guild_id: int, now: datetime) -> dict[int, tuple[int, int]]:
         """Reviewer → (open reviews, of which overdue)."""
