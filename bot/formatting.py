@@ -9,6 +9,7 @@ with the same patterns, so text escaped in a service reads exactly as text escap
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -38,6 +39,18 @@ def week_text(week_start: date) -> str:
 def hours_text(hours: float) -> str:
     """'1.5 h', '0.25 h' (up to two decimals, as members type them)."""
     return f"{hours:g} h" if hours == round(hours, 2) else f"{hours:.2f} h"
+
+
+def runs(values: Sequence[int]) -> list[tuple[int, int]]:
+    """Ascending whole numbers as runs of consecutive ones, each (first, last):
+    1, 2, 3, 7 → (1, 3), (7, 7)."""
+    out: list[tuple[int, int]] = []
+    for value in values:
+        if out and value == out[-1][1] + 1:
+            out[-1] = (out[-1][0], value)
+        else:
+            out.append((value, value))
+    return out
 
 
 def timestamp(moment: datetime, style: str = "F") -> str:

@@ -8,7 +8,7 @@ import discord
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.formatting import day_text, inert, one_line, plural, safe, timestamp, week_text
+from bot.formatting import cut, day_text, inert, one_line, plural, runs, safe, timestamp, week_text
 
 
 def test_plural() -> None:
@@ -32,6 +32,17 @@ def test_timestamp_styles() -> None:
 def test_one_line() -> None:
     assert one_line("  read\n\tchapter   2 ") == "read chapter 2"
     assert one_line("") == ""
+
+
+def test_cut() -> None:
+    assert cut("short", 5) == "short"
+    assert cut("read chapter 2", 6) == "read…"  # no space left before the mark
+    assert len(cut("x" * 300, 100)) == 100
+
+
+def test_runs() -> None:
+    assert runs([1, 2, 3, 7, 9, 10]) == [(1, 3), (7, 7), (9, 10)]
+    assert runs([]) == []
 
 
 MARKS = st.text(alphabet="ab _*~`|\\>#-[]()<@!&:/.0123456789\n everyonehttps", max_size=60)

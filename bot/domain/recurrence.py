@@ -41,6 +41,7 @@ from itertools import pairwise
 
 from bot.domain.weeks import WEEKDAY_NAMES, parse_weekday, wall_time_to_utc
 from bot.errors import InvalidInput
+from bot.formatting import runs
 
 __all__ = [
     "ACCEPTED_FORMS",
@@ -497,17 +498,11 @@ def _render_field(values: tuple[int, ...], lo: int, hi: int) -> str:
     if len(values) > 2 and values == tuple(range(lo, hi + 1, values[1] - values[0])):
         return f"*/{values[1] - values[0]}"
     parts: list[str] = []
-    start = prev = values[0]
-    for v in (*values[1:], None):
-        if v is not None and v == prev + 1:
-            prev = v
-            continue
-        if prev - start >= 2:
-            parts.append(f"{start}-{prev}")
+    for first, last in runs(values):
+        if last - first >= 2:
+            parts.append(f"{first}-{last}")
         else:
-            parts.extend(str(x) for x in range(start, prev + 1))
-        if v is not None:
-            start = prev = v
+            parts.extend(str(x) for x in range(first, last + 1))
     return ",".join(parts)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.formatting import runs
+
 
 def shard_of(guild_id: int, shard_count: int) -> int:
     return (guild_id >> 22) % shard_count
@@ -40,13 +42,4 @@ class Shards:
 
 def format_ids(ids: tuple[int, ...]) -> str:
     """0,1,2,5 → '0-2,5'."""
-    parts: list[str] = []
-    start = prev = ids[0]
-    for shard in (*ids[1:], None):
-        if shard is not None and shard == prev + 1:
-            prev = shard
-            continue
-        parts.append(str(start) if start == prev else f"{start}-{prev}")
-        if shard is not None:
-            start = prev = shard
-    return ",".join(parts)
+    return ",".join(str(first) if first == last else f"{first}-{last}" for first, last in runs(ids))
