@@ -17,7 +17,7 @@ import discord
 
 from bot.bot import CohortBot
 from bot.errors import NotAllowed
-from bot.formatting import cut, plural, safe
+from bot.formatting import cut, message_link, plural, safe
 from bot.services.faq import (
     PAGE_SIZE,
     EntryPage,
@@ -378,6 +378,7 @@ async def _tell(
         if exc.code != REPLY_NEEDS_HISTORY or recipient.message_id is None:
             return "failed"
     # A reply needs Read Message History (not in older invites): a plain post that links it.
-    link = f"https://discord.com/channels/{guild.id}/{recipient.channel_id}/{recipient.message_id}"
+    assert recipient.message_id is not None  # checked above: only a reply fails this way
+    link = message_link(guild.id, recipient.channel_id, recipient.message_id)
     plain = dataclasses.replace(recipient, message_id=None, by_dm=False)
     return await _tell(bot, guild, plain, result, f" ({link})")
