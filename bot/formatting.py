@@ -41,6 +41,17 @@ def hours_text(hours: float) -> str:
     return f"{hours:g} h" if hours == round(hours, 2) else f"{hours:.2f} h"
 
 
+def rounded_hours_text(hours: float) -> str:
+    """'4.3 h', '6 h': hours the bot worked out (a pace, a plan's share), to one decimal."""
+    return f"{hours:.1f}".removesuffix(".0") + " h"
+
+
+def weeks_text(weeks: float) -> str:
+    """'0.7 weeks', '1 week', '2 weeks' (the size only, to one decimal)."""
+    shown = f"{abs(weeks):.1f}".removesuffix(".0")
+    return f"{shown} week{'' if shown == '1' else 's'}"
+
+
 def runs(values: Sequence[int]) -> list[tuple[int, int]]:
     """Ascending whole numbers as runs of consecutive ones, each (first, last):
     1, 2, 3, 7 → (1, 3), (7, 7)."""

@@ -16,9 +16,8 @@ import discord
 
 from bot.bot import CohortBot
 from bot.domain.plans import Assessment
-from bot.formatting import MONTHS, plural, safe
-from bot.services.plans import CourseView, PlanView, Standing, WeekAdded, WeekPlan, hours_text
-from bot.services.plans import weeks_text as _weeks
+from bot.formatting import MONTHS, plural, rounded_hours_text, safe, weeks_text
+from bot.services.plans import CourseView, PlanView, Standing, WeekAdded, WeekPlan
 from bot.tree import handle_error
 from cogs._guild_buttons import check_guild, guild_custom_id, guild_from
 from db.repositories.plans import Imported
@@ -37,7 +36,7 @@ def day_text(day: date) -> str:
 
 
 def pace_text(hours: float) -> str:
-    return f"{hours_text(hours)}/week"
+    return f"{rounded_hours_text(hours)}/week"
 
 
 def verdict(a: Assessment) -> str:
@@ -54,7 +53,7 @@ def position_text(a: Assessment) -> str:
     if abs(a.ahead_hours) < 0.5:
         return "right on the plan's line"
     side = "ahead" if a.ahead_hours > 0 else "behind"
-    return f"{hours_text(abs(a.ahead_hours))} ({_weeks(a.ahead_weeks)}) {side}"
+    return f"{rounded_hours_text(abs(a.ahead_hours))} ({weeks_text(a.ahead_weeks)}) {side}"
 
 
 def plan_embed(view: PlanView, name: str, *, chart: bool) -> discord.Embed:
@@ -69,7 +68,8 @@ def plan_embed(view: PlanView, name: str, *, chart: bool) -> discord.Embed:
         name="Modules", value=f"{a.modules_done} of {a.modules_done + a.modules_left} done"
     )
     embed.add_field(
-        name="Hours left", value=f"{hours_text(a.hours_left)} of {hours_text(a.total_hours)}"
+        name="Hours left",
+        value=f"{rounded_hours_text(a.hours_left)} of {rounded_hours_text(a.total_hours)}",
     )
     embed.add_field(name="Pace needed", value=pace_text(a.pace_needed))
     embed.add_field(
@@ -89,7 +89,9 @@ def plan_embed(view: PlanView, name: str, *, chart: bool) -> discord.Embed:
     embed.add_field(name="Projected finish", value=projected)
     left = view.left
     if left:
-        lines = [f"• {safe(m.title)} · {hours_text(m.hours)}" for m in left[:MODULES_LISTED]]
+        lines = [
+            f"• {safe(m.title)} · {rounded_hours_text(m.hours)}" for m in left[:MODULES_LISTED]
+        ]
         if len(left) > MODULES_LISTED:
             lines.append(f"• … and {len(left) - MODULES_LISTED} more")
         embed.add_field(name="Next up", value="\n".join(lines)[:1024], inline=False)
@@ -115,7 +117,7 @@ def done_text(view: PlanView, module_id: int, newly: bool, *, undo: bool = False
         projected = "done 🎉"
     return (
         f"{head}\n{a.modules_done} of {a.modules_done + a.modules_left} modules · "
-        f"{hours_text(a.hours_left)} left · projected finish **{projected}** · "
+        f"{rounded_hours_text(a.hours_left)} left · projected finish **{projected}** · "
         f"{verdict(a)} ({position_text(a)})"
     )
 
@@ -123,10 +125,10 @@ def done_text(view: PlanView, module_id: int, newly: bool, *, undo: bool = False
 def week_text(plan: WeekPlan) -> str:
     if not plan.shares:
         return "Nothing left to plan: every module of your course is done. 🎉"
-    lines = [f"**This week's share of your plan: {hours_text(plan.hours)}**"]
+    lines = [f"**This week's share of your plan: {rounded_hours_text(plan.hours)}**"]
     lines += [
-        f"• {safe(s.module.title)} · {hours_text(s.hours)}"
-        + (f" of {hours_text(s.module.hours)}" if s.hours < s.module.hours else "")
+        f"• {safe(s.module.title)} · {rounded_hours_text(s.hours)}"
+        + (f" of {rounded_hours_text(s.module.hours)}" if s.hours < s.module.hours else "")
         for s in plan.shares
     ]
     if plan.added_before:
@@ -156,7 +158,7 @@ def courses_embed(views: Sequence[CourseView]) -> discord.Embed:
     shown = 0
     for view in views[:25]:
         lines = [
-            f"{i}. {safe(m.title)} · {hours_text(m.hours)}"
+            f"{i}. {safe(m.title)} · {rounded_hours_text(m.hours)}"
             for i, m in enumerate(view.modules, start=1)
         ]
         body = "\n".join(lines)
@@ -165,7 +167,9 @@ def courses_embed(views: Sequence[CourseView]) -> discord.Embed:
             break
         if len(body) > limit:
             body = body[: limit - 10].rsplit("\n", 1)[0] + "\n…"
-        name = f"{view.course.title} ({view.course.key}) · {hours_text(view.total_hours)}"[:256]
+        name = f"{view.course.title} ({view.course.key}) · {rounded_hours_text(view.total_hours)}"[
+            :256
+        ]
         embed.add_field(name=name, value=body or "no modules", inline=False)
         budget -= len(name) + len(body)
         shown += 1
@@ -180,7 +184,7 @@ def imported_text(result: Imported, total_hours: float, modules: int) -> str:
     verb = "Added" if result.created else "Updated"
     lines = [
         f"{verb} **{safe(result.course.title)}** (`{result.course.key}`): "
-        f"{plural(modules, 'module')}, {hours_text(total_hours)} in all "
+        f"{plural(modules, 'module')}, {rounded_hours_text(total_hours)} in all "
         f"({result.added} new, {result.updated} changed)."
     ]
     for removed in result.removed:

@@ -13,8 +13,9 @@ from bot.charts import week_label
 from bot.formatting import hours_text, plural, safe, timestamp
 from bot.services.progress import Progress
 from cogs._checks import guild_id_of
+from cogs._study_text import checkin_text
 from cogs.goals import progress_bar
-from cogs.study_buttons import CheckInModal, checkin_text
+from cogs.study_buttons import CheckInModal
 
 CHART_FILE = "progress.png"
 

@@ -12,7 +12,7 @@ from bot.bot import CohortBot
 from bot.formatting import hours_text, plural, safe, week_text
 from bot.services.goals import GOALS_PER_WEEK, WeekChoice, WeekGoals
 from cogs._checks import guild_id_of
-from cogs.study_buttons import goal_added_text
+from cogs._study_text import goal_added_text
 from db.repositories.goals import Goal
 
 DESCRIPTION_LIMIT = 4096

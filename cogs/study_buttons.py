@@ -1,4 +1,5 @@
-"""Persistent *Add goal* and *Check in* buttons, their modals, and the replies both paths share.
+"""Persistent *Add goal* and *Check in* buttons and their modals (the replies, shared with the
+commands, are worded in cogs/_study_text.py).
 
 The buttons are `DynamicItem`s: their custom_id (`cohort:goal-add[:guild]`,
 `cohort:checkin[:guild]`) is parsed again on every press, so a button on any earlier post keeps
@@ -14,35 +15,12 @@ from typing import Any
 import discord
 
 from bot.bot import CohortBot
-from bot.formatting import day_text, hours_text, plural, safe, week_text
-from bot.services.checkins import CheckInResult
 from bot.tree import handle_error
 from cogs._guild_buttons import check_guild, guild_custom_id, guild_from
-from db.repositories.goals import Goal
+from cogs._study_text import checkin_text, goal_added_text
 
 GOAL_BUTTON_ID = "cohort:goal-add"
 CHECKIN_BUTTON_ID = "cohort:checkin"
-
-
-# ------------------------------------------------------------------------------ rendering
-
-
-def goal_added_text(goal: Goal) -> str:
-    planned = f" · {hours_text(goal.hours)} planned" if goal.hours else ""
-    return f"Added to your goals for the {week_text(goal.week_key)}: **{safe(goal.text)}**{planned}"
-
-
-def checkin_text(result: CheckInResult) -> str:
-    checkin = result.checkin
-    verb = "Updated your check-in" if checkin.is_update else "Checked in"
-    lines = [
-        f"✅ {verb} for {day_text(checkin.local_day)}.",
-        f"This week: **{hours_text(result.week_hours)}** · "
-        f"🔥 streak: **{plural(result.streak, 'week')}**",
-    ]
-    if checkin.blockers:
-        lines.append("Blocked? Ask in the server or try `/faq ask` — someone may know.")
-    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------------------ modals

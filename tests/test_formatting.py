@@ -8,7 +8,20 @@ import discord
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.formatting import cut, day_text, inert, one_line, plural, runs, safe, timestamp, week_text
+from bot.formatting import (
+    cut,
+    day_text,
+    hours_text,
+    inert,
+    one_line,
+    plural,
+    rounded_hours_text,
+    runs,
+    safe,
+    timestamp,
+    week_text,
+    weeks_text,
+)
 
 
 def test_plural() -> None:
@@ -21,6 +34,17 @@ def test_dates_are_english_on_every_weekday() -> None:
         f"{w} {16 + i} Nov" for i, w in enumerate(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
     ]
     assert week_text(date(2027, 1, 4)) == "week of 4 Jan"
+
+
+def test_hours_as_typed_and_as_worked_out() -> None:
+    assert [hours_text(h) for h in (0, 1.5, 0.25, 1 / 3)] == ["0 h", "1.5 h", "0.25 h", "0.33 h"]
+    assert [rounded_hours_text(h) for h in (6, 4.26, 0.04)] == ["6 h", "4.3 h", "0 h"]
+    assert [weeks_text(w) for w in (1, 0.7, -2, 1.04)] == [
+        "1 week",
+        "0.7 weeks",
+        "2 weeks",
+        "1 week",
+    ]
 
 
 def test_timestamp_styles() -> None:

@@ -10,9 +10,9 @@ from bot.formatting import safe
 from bot.services.checkins import CheckInResult
 from bot.services.goals import WeekGoals
 from bot.services.progress import Progress, WeekProgress
+from cogs._study_text import checkin_text
 from cogs.checkin import progress_embed
 from cogs.goals import choice_name, goal_lines, progress_bar, week_embed
-from cogs.study_buttons import checkin_text
 from db.repositories.checkins import CheckIn
 from db.repositories.goals import Goal
 

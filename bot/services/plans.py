@@ -18,7 +18,7 @@ from bot.domain import plans as pace
 from bot.domain.courses import CourseSpec, ModuleSpec, read_course, write_course
 from bot.domain.weeks import StudyWeek
 from bot.errors import InvalidInput, NotFound
-from bot.formatting import plural
+from bot.formatting import plural, rounded_hours_text, weeks_text
 from bot.plan_chart import PlanChartData, render_plan_chart
 from bot.services.goals import study_week
 from db.repositories.goals import GoalsRepository
@@ -477,15 +477,6 @@ class PlanService:
         )
 
 
-def hours_text(hours: float) -> str:
-    return f"{hours:.1f}".removesuffix(".0") + " h"
-
-
-def weeks_text(weeks: float) -> str:
-    shown = f"{abs(weeks):.1f}".removesuffix(".0")
-    return f"{shown} week{'' if shown == '1' else 's'}"
-
-
 def standing_line(a: pace.Assessment) -> str:
     """ "4 h (0.7 weeks) ahead of your plan" and the like, for nudges and /plan show."""
     if a.finished:
@@ -494,9 +485,9 @@ def standing_line(a: pace.Assessment) -> str:
         return "You're away: your plan's target moves with the time you're away."
     if abs(a.ahead_hours) < 0.5:
         where = "right where your plan expects you"
-    elif a.ahead_hours > 0:
-        where = f"{hours_text(a.ahead_hours)} ({weeks_text(a.ahead_weeks)}) ahead of your plan"
     else:
-        where = f"{hours_text(-a.ahead_hours)} ({weeks_text(a.ahead_weeks)}) behind your plan"
+        side = "ahead of" if a.ahead_hours > 0 else "behind"
+        gap = f"{rounded_hours_text(abs(a.ahead_hours))} ({weeks_text(a.ahead_weeks)})"
+        where = f"{gap} {side} your plan"
     verdict = "on track" if a.on_track else "behind pace"
-    return f"Course plan: {where} · {verdict} (need {hours_text(a.pace_needed)}/week)."
+    return f"Course plan: {where} · {verdict} (need {rounded_hours_text(a.pace_needed)}/week)."
