@@ -16,8 +16,8 @@ import discord
 
 from bot.bot import CohortBot
 from bot.domain.plans import Assessment
-from bot.formatting import MONTHS, plural, rounded_hours_text, safe, weeks_text
-from bot.services.plans import CourseView, PlanView, Standing, WeekAdded, WeekPlan
+from bot.formatting import MONTHS, plural, rounded_hours_text, safe
+from bot.services.plans import CourseView, PlanView, Standing, WeekAdded, WeekPlan, gap_text
 from bot.tree import handle_error
 from cogs._guild_buttons import check_guild, guild_custom_id, guild_from
 from db.repositories.plans import Imported
@@ -53,7 +53,7 @@ def position_text(a: Assessment) -> str:
     if abs(a.ahead_hours) < 0.5:
         return "right on the plan's line"
     side = "ahead" if a.ahead_hours > 0 else "behind"
-    return f"{rounded_hours_text(abs(a.ahead_hours))} ({weeks_text(a.ahead_weeks)}) {side}"
+    return f"{gap_text(a)} {side}"
 
 
 def plan_embed(view: PlanView, name: str, *, chart: bool) -> discord.Embed:

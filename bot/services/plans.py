@@ -477,6 +477,11 @@ class PlanService:
         )
 
 
+def gap_text(a: pace.Assessment) -> str:
+    """How far ahead or behind the plan's line, without the side: "4.3 h (0.7 weeks)"."""
+    return f"{rounded_hours_text(abs(a.ahead_hours))} ({weeks_text(a.ahead_weeks)})"
+
+
 def standing_line(a: pace.Assessment) -> str:
     """ "4 h (0.7 weeks) ahead of your plan" and the like, for nudges and /plan show."""
     if a.finished:
@@ -486,8 +491,6 @@ def standing_line(a: pace.Assessment) -> str:
     if abs(a.ahead_hours) < 0.5:
         where = "right where your plan expects you"
     else:
-        side = "ahead of" if a.ahead_hours > 0 else "behind"
-        gap = f"{rounded_hours_text(abs(a.ahead_hours))} ({weeks_text(a.ahead_weeks)})"
-        where = f"{gap} {side} your plan"
+        where = f"{gap_text(a)} {'ahead of' if a.ahead_hours > 0 else 'behind'} your plan"
     verdict = "on track" if a.on_track else "behind pace"
     return f"Course plan: {where} · {verdict} (need {rounded_hours_text(a.pace_needed)}/week)."
