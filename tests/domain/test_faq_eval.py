@@ -361,3 +361,19 @@ def test_a_servers_own_small_faq_answers_its_members_and_declines_their_chat() -
             assert found is not None and found.doc_id == doc_id, text
     for chat in ("lol", "anyone wanna study tonight", "how do i fix a 404 in django"):
         assert index.rank(chat).best is None, chat
+
+
+def test_an_entry_about_what_the_chat_lines_cover_is_still_answered() -> None:
+    """A server may add an entry on what the shipped chat lines treat as chat (nicknames, a
+    movie night): rewordings of it are answered, the chat line does not veto them."""
+    nickname = FaqDoc(1000, "How do I change my nickname on this server?", "Edit Profile.", ())
+    movies = FaqDoc(1001, "Is there a movie night?", "Fridays 20:00 in #voice.", ())
+    index = FaqIndex.build([*docs(), nickname, movies], load_default_embedder())
+    asked = {
+        "how can i change my nickname here": nickname.id,
+        "can i rename myself on the server": nickname.id,
+        "when is movie night": movies.id,
+    }
+    for text, expected in asked.items():
+        found = index.rank(text).best
+        assert found is not None and found.doc_id == expected, text
