@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -680,7 +680,7 @@ class RestApi:
                 "flags": message.flags,
             }
             message.edits.append(snapshot)
-            message.edited_at = datetime.now(UTC)
+            message.edited_at = emu.clock()
         if "content" in body:
             message.content = body.get("content") or ""
         if "embeds" in body:

@@ -282,6 +282,7 @@ class Emulator:
 
     def publish(self, message: PostedMessage, *, webhook: bool) -> PostedMessage:
         """Store a new message, work out its pings and tell the bot (MESSAGE_CREATE)."""
+        message.created_at = self.clock()  # the time the tests (or the sandbox) set
         self.messages.resolve_pings(message, webhook=webhook)
         self.messages.add(message)
         if not message.ephemeral:

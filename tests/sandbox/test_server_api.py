@@ -9,6 +9,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -199,15 +200,20 @@ def test_the_clock_jumps_to_the_next_post_until_the_summary(sandbox: Sandbox) ->
     kinds = [s["kind"] for s in state["clock"]["upcoming"]]
     assert sorted(kinds) == ["checkin-prompt", "goal-prompt", "weekly-summary"]
     before = state["clock"]["now"]
+    jumped_to = []
     for _ in range(3):
         jumped = sandbox.post("/api/clock/jump", {})
         assert jumped["fired"] == 1 and jumped["now"] > before
         before = jumped["now"]
+        jumped_to.append(datetime.fromisoformat(before))
     state = sandbox.state()
     assert all(item["done"] for item in state["checklist"])
     summary = next(
         m for m in state["messages"] if any("in numbers" in e.get("title", "") for e in m["embeds"])
     )
+    # Posted on the sandbox's clock, not the machine's: the page shows the simulated time.
+    posted = datetime.fromisoformat(summary["created_at"])
+    assert any(timedelta(0) <= posted - at < timedelta(minutes=1) for at in jumped_to), posted
     (chart,) = summary["attachments"]
     assert chart["content_type"] == "image/png"
     with urllib.request.urlopen(sandbox.url.rstrip("/") + chart["url"]) as response:
