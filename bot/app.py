@@ -114,6 +114,7 @@ def build_plans(
     announcements.register_member_notes(plans.nudge_notes)
     announcements.register_figure("On track with their plan", plans.on_track_figure)
     announcements.register_away(away.away_now)
+    announcements.register_away_weeks(away.guild_weeks_away)
     return plans, away
 
 

@@ -12,7 +12,7 @@ import re
 import statistics
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.charts import GroupChartData, GroupWeek, render_group_chart
 from bot.domain.weeks import StudyWeek, week_containing
@@ -107,6 +107,8 @@ PendingReviews = Callable[[int, Sequence[int]], Awaitable[dict[int, list[str]]]]
 MemberNotes = Callable[[int, Sequence[int]], Awaitable[dict[int, str]]]
 # (guild_id, user ids) → the members among them who are away (they get no nudges).
 AwayMembers = Callable[[int, Sequence[int]], Awaitable[set[int]]]
+# (guild_id, week) → per member, the keys of the weeks they were away.
+GuildAwayWeeks = Callable[[int, StudyWeek], Awaitable[dict[int, set[date]]]]
 # (guild_id) → a figure for the weekly summary, or None to leave it out.
 Figure = Callable[[int], Awaitable[str | None]]
 # (guild_id) → whether the goal prompt offers *Plan my week*.
@@ -147,6 +149,7 @@ class AnnouncementService:
         self._pending_reviews: PendingReviews | None = None
         self._member_notes: MemberNotes | None = None
         self._away: AwayMembers | None = None
+        self._away_weeks: GuildAwayWeeks | None = None
         self._plan_offer: PlanOffer | None = None
         self.figures: dict[str, Figure] = {}
         self.counters: dict[str, Counter] = {
@@ -172,6 +175,10 @@ class AnnouncementService:
 
     def register_away(self, provider: AwayMembers) -> None:
         self._away = provider
+
+    def register_away_weeks(self, provider: GuildAwayWeeks) -> None:
+        """Weeks members were away keep their streaks in the summary, as in /progress."""
+        self._away_weeks = provider
 
     def register_figure(self, label: str, figure: Figure) -> None:
         """A worded figure for the weekly summary, e.g. "On track with their plan"."""
@@ -259,7 +266,8 @@ class AnnouncementService:
         goal_weeks = await self._goals.guild_weekly(guild_id, first, last)
         goals_set = sum(w.total for w in goal_weeks)
         goals_done = sum(w.done for w in goal_weeks)
-        streaks = await self._summaries.top_streaks(guild_id, first, last, TOP_STREAKS)
+        away = await self._away_weeks(guild_id, week) if self._away_weeks else None
+        streaks = await self._summaries.top_streaks(guild_id, first, last, TOP_STREAKS, away)
         counts = {
             label: await counter(guild_id, week.start_utc, week.end_utc)
             for label, counter in self.counters.items()

@@ -17,7 +17,7 @@ from bot.domain.plans import AWAY_WEEKS_MAX, AwaySpan, away_weeks
 from bot.domain.weeks import StudyWeek, week_containing
 from bot.errors import InvalidInput
 from bot.services.reviews import Paused, ReviewService
-from db.repositories.plans import PlansRepository
+from db.repositories.plans import Away, PlansRepository
 
 
 @dataclass(frozen=True)
@@ -66,11 +66,21 @@ class AwayService:
         """Keys of the study weeks (calendar of ``current``) the member was away for at least
         half of, up to the current week."""
         periods = (await self._plans.away_periods(guild_id, [user_id])).get(user_id, [])
-        spans = [AwaySpan(p.starts_at, p.ends_at) for p in periods]
-        weeks: dict[date, StudyWeek] = {}
-        for span in spans:
-            week = week_containing(span.start, current.tz, current.week_start)
-            while week.start_utc < span.end and week.key <= current.key:
-                weeks[week.key] = week
-                week = week.next()
-        return away_weeks(spans, weeks.values())
+        return _weeks_away(periods, current)
+
+    async def guild_weeks_away(self, guild_id: int, current: StudyWeek) -> dict[int, set[date]]:
+        """The same for every member who was ever away (for the summary's longest streaks)."""
+        periods = await self._plans.away_periods(guild_id)
+        found = {user_id: _weeks_away(spans, current) for user_id, spans in periods.items()}
+        return {user_id: weeks for user_id, weeks in found.items() if weeks}
+
+
+def _weeks_away(periods: Sequence[Away], current: StudyWeek) -> set[date]:
+    spans = [AwaySpan(p.starts_at, p.ends_at) for p in periods]
+    weeks: dict[date, StudyWeek] = {}
+    for span in spans:
+        week = week_containing(span.start, current.tz, current.week_start)
+        while week.start_utc < span.end and week.key <= current.key:
+            weeks[week.key] = week
+            week = week.next()
+    return away_weeks(spans, weeks.values())

@@ -8,7 +8,7 @@ in SQL so a summary of thousands of members is a handful of queries.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -88,13 +88,20 @@ class StudySummaryRepository:
         return dict(found)
 
     async def top_streaks(
-        self, guild_id: int, week_start: date, last_day: date, limit: int
+        self,
+        guild_id: int,
+        week_start: date,
+        last_day: date,
+        limit: int,
+        away: Mapping[int, Iterable[date]] | None = None,
     ) -> list[tuple[int, int]]:
         """(member, streak) for the longest streaks, longest first (ties by member id).
 
         A streak is consecutive study weeks with a check-in, ending this week or last (as
-        bot.domain.weeks.streak). Keys are mapped to the current week start, so a change of
-        week start keeps old check-ins counting: weeks_ago = ceil(days before week start / 7).
+        bot.domain.weeks.streak); weeks a member was ``away`` (week keys, per member) without
+        a check-in neither count nor break it. Keys are mapped to the current week start, so a
+        change of week start keeps old check-ins counting: weeks_ago = ceil(days before week
+        start / 7).
 
         SQL folds each member's weeks into one integer, bit ``weeks_ago`` set when the member
         checked in that week (62 weeks per query): one row per member instead of a window
@@ -102,26 +109,42 @@ class StudySummaryRepository:
         members × 52 weeks on SQLite). The runs of set bits are counted here; the rare streak
         that fills all 62 weeks is continued with the next 62 for those members only.
         """
+        # weeks_ago of each away week, as for check-ins: ceil(days before week start / 7).
+        away_ago = {
+            user_id: {-((key - week_start).days // 7) for key in keys}
+            for user_id, keys in (away or {}).items()
+        }
+
+        def run(user_id: int, mask: int, offset: int, start: int) -> tuple[int, bool]:
+            """Check-in weeks from bit ``start`` while each week has a check-in or was away,
+            and whether the run reaches the end of these ``_SPAN`` weeks."""
+            skip = sum(
+                1 << (w - offset) for w in away_ago.get(user_id, ()) if offset <= w < offset + _SPAN
+            )
+            walked = _leading_ones((mask | skip) >> start)
+            counted = ((mask >> start) & ((1 << walked) - 1)).bit_count()
+            return counted, start + walked == _SPAN
+
         streaks: dict[int, int] = {}
         async with self._engine.connect() as conn:
             masks = await _week_masks(conn, guild_id, week_start, last_day, 0, None)
             running: list[int] = []
             for user_id, mask in masks.items():
-                first = 0 if mask & 1 else 1 if mask & 2 else None
-                if first is None:
-                    continue  # no check-in this week or last: no streak
-                streaks[user_id] = _leading_ones(mask >> first)
-                if first + streaks[user_id] == _SPAN:
-                    running.append(user_id)
+                # An empty current week doesn't break a streak until it is over.
+                counted, on = run(user_id, mask, 0, 0 if mask & 1 else 1)
+                if counted:
+                    streaks[user_id] = counted
+                    if on:
+                        running.append(user_id)
             offset = 0
             while running:
                 offset += _SPAN
                 masks = await _week_masks(conn, guild_id, week_start, last_day, offset, running)
                 still = []
                 for user_id in running:
-                    more = _leading_ones(masks.get(user_id, 0))
-                    streaks[user_id] += more
-                    if more == _SPAN:
+                    counted, on = run(user_id, masks.get(user_id, 0), offset, 0)
+                    streaks[user_id] += counted
+                    if on:
                         still.append(user_id)
                 running = still
         ranked = sorted(streaks.items(), key=lambda item: (-item[1], item[0]))

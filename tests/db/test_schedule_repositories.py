@@ -330,28 +330,36 @@ async def add_checkin(database: Database, user_id: int, day: date, hours: float)
 
 
 @pytest.mark.parametrize(
-    "weeks_ago",
+    ("weeks_ago", "away_ago"),
     [
-        [0, 1, 2, 5],  # 3, this week included
-        [1, 2, 4],  # 2, ending last week
-        [2, 3],  # 0, ended before last week
-        [0, 2, 3],  # 1: last week is missing
-        [0],
-        list(range(62)),  # exactly the weeks one query folds together
-        list(range(1, 64)),  # ending last week, continued past the first 62 weeks
-        [*range(130), 131],  # continued twice; the week after the gap does not count
+        ([0, 1, 2, 5], []),  # 3, this week included
+        ([1, 2, 4], []),  # 2, ending last week
+        ([2, 3], []),  # 0, ended before last week
+        ([0, 2, 3], []),  # 1: last week is missing
+        ([0], []),
+        (list(range(62)), []),  # exactly the weeks one query folds together
+        (list(range(1, 64)), []),  # ending last week, continued past the first 62 weeks
+        ([*range(130), 131], []),  # continued twice; the week after the gap does not count
+        ([0, 2, 3], [1]),  # 3: last week away keeps the streak
+        ([2, 3], [0, 1]),  # 2: away this week and last
+        ([0, 1, 3], [2, 3]),  # 3: an away week with a check-in counts once
+        ([0], [1, 2]),  # 1: away weeks alone add nothing
+        ([*range(61), *range(62, 70)], [61]),  # away at the end of the first 62 weeks
+        ([*range(1, 62), *range(63, 66)], [62]),  # away at the start of the next 62
+        ([0, 1, 4], [2]),  # 2: the week after the away week is missing
     ],
 )
 async def test_top_streaks_agree_with_the_domain_rule(
-    database: Database, weeks_ago: list[int]
+    database: Database, weeks_ago: list[int], away_ago: list[int]
 ) -> None:
     this_week = StudyWeek(date(2026, 11, 16), UTC)
     days = [this_week.start_date - timedelta(weeks=w) + timedelta(days=2) for w in weeks_ago]
+    away = {this_week.start_date - timedelta(weeks=w) for w in away_ago}
     for day in days:
         await add_checkin(database, 1, day, 2.0)
-    expected = streak(days, this_week)
+    expected = streak(days, this_week, away)
     found = await StudySummaryRepository(database.engine).top_streaks(
-        GUILD, this_week.start_date, this_week.end_date, 3
+        GUILD, this_week.start_date, this_week.end_date, 3, {1: away, 2: away}
     )
     assert found == ([(1, expected)] if expected else [])
 

@@ -290,6 +290,10 @@ async def test_away_pauses_nudges_and_reviews_keeps_the_streak_and_moves_the_tar
     assert "streak: **2 weeks**" in checked.content
     progress = await answer(await sam.slash("progress"))
     assert "2 weeks" in progress.text()
+    # The weekly summary counts it the same way.
+    summary = await run_schedule(group, "weekly-summary", "sun 18:00")
+    fields = {f["name"]: f["value"] for f in summary.embeds[0]["fields"]}
+    assert fields["Longest streaks"] == f"<@{sam.id}> · 2 weeks in a row"
 
 
 # ------------------------------------------------------------------------ the group, members' data
