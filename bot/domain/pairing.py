@@ -213,8 +213,7 @@ def assign_late(
         round_submissions, reviewers, per_submission, current_assignments
     )
     subs[submission.id] = submission
-    have = _reviewers_by_submission(current).get(submission.id, ())
-    wanted = [(submission, k - len(have), have)] if len(have) < max(k, 1) else []
+    wanted = _short({submission.id: submission}, k, current)
     return _pair(pool, wanted, subs, current, history, seed, k)
 
 
